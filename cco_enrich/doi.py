@@ -16,7 +16,8 @@ DOI = NewType("DOI", str)
 # Permissive on purpose: Crossref's own "strict" regex misses 0.7% of real DOIs (SICI DOIs
 # with <>;() and friends), so we accept any non-blank suffix after a numeric prefix.
 _DOI_SYNTAX = re.compile(r"^10\.\d{4,}(?:\.\d+)*/\S+$")
-_RESOLVER_URL = re.compile(r"^https?://(?:dx\.|www\.)?doi\.org/", re.IGNORECASE)
+# The scheme is optional: people paste "doi.org/10.1000/x" as often as the full URL.
+_RESOLVER_URL = re.compile(r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/", re.IGNORECASE)
 _SCHEME_PREFIX = re.compile(r"^(?:doi\s*:\s*|info:doi/|urn:doi:)", re.IGNORECASE)
 _ANY_URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:"
@@ -55,9 +56,8 @@ def normalise_doi(raw: str) -> DOI:
         InvalidDOIError: `raw` is not a DOI (a URL elsewhere, free text, a bare prefix).
     """
     text = unicodedata.normalize("NFC", raw).translate(_INVISIBLE).strip()
-    text = text.strip("<>\"'")
-    while text[:1] in ("(", "[") and text.count(text[0]) > text.count(")" if text[0] == "(" else "]"):
-        text = text[1:]  # "(10.1000/x)" from prose; a SICI suffix keeps its balanced brackets
+    # A DOI starts with "10.", so leading brackets and quotes come from prose: "(10.1000/x)."
+    text = text.lstrip("<([{\"'")
     if _RESOLVER_URL.match(text):
         # A resolver URL carries the DOI percent-encoded ("%2F", "%3C"): decode it once.
         text = unquote(_RESOLVER_URL.sub("", text, count=1))
