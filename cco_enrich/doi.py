@@ -40,12 +40,11 @@ def _strip_unbalanced_tail(text: str) -> str:
     """Drop trailing punctuation picked up from prose, keeping balanced SICI brackets."""
     while text:
         last = text[-1]
-        if last in _TRAILING_PUNCTUATION or last in "\"'":
-            text = text[:-1]
-        elif last in _CLOSERS and text.count(last) > text.count(_CLOSERS[last]):
-            text = text[:-1]
-        else:
+        is_prose = last in _TRAILING_PUNCTUATION or last in "\"'"
+        is_unbalanced = last in _CLOSERS and text.count(last) > text.count(_CLOSERS[last])
+        if not (is_prose or is_unbalanced):
             break
+        text = text[:-1]
     return text
 
 

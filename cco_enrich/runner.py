@@ -135,6 +135,9 @@ class SessionRun:
             if self._stop_reason == "lease lost":
                 log.warning("session %s: lease lost; another worker goes on", sid)
                 return None
+            if self._stop_reason == "deleted":
+                log.info("session %s: deleted while running; stopped", sid)
+                return None
             return await self._write_status(JobState.CANCELLED, "cancelled", "cancelled on request")
         finally:
             watcher.cancel()
@@ -145,7 +148,7 @@ class SessionRun:
         return final
 
     async def _watch(self, work: asyncio.Task[None]) -> None:
-        """Renew the lease and poll for a cancel request; stop the work on either."""
+        """Renew the lease, poll for cancel or delete; stop the work on any of them."""
         sid = self.session_id
         renew_every = max(self.lease_ttl_s / 3, CANCEL_POLL_S)
         since_renewal = 0.0
@@ -153,9 +156,8 @@ class SessionRun:
             await asyncio.sleep(CANCEL_POLL_S)
             since_renewal += CANCEL_POLL_S
             try:
-                if await self.store.is_cancel_requested(sid):
-                    self._stop_reason = "cancelled"
-                elif since_renewal >= renew_every:
+                self._stop_reason = await self.store.stop_reason(sid)
+                if self._stop_reason is None and since_renewal >= renew_every:
                     since_renewal = 0.0
                     if not await self.store.renew_lease(sid, self.worker_id, self.lease_ttl_s):
                         self._stop_reason = "lease lost"

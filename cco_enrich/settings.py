@@ -21,15 +21,15 @@ class Settings(BaseSettings):
     not_found_cache_ttl_s: int = 86_400
 
     # Published limits (Crossref, Dec 2025; DataCite identified tier). Upstream headers can lower them.
-    crossref_single_per_s: float = 10.0
+    crossref_single_per_s: int = 10
     crossref_single_in_flight: int = 3
-    crossref_list_per_s: float = 3.0
+    crossref_list_per_s: int = 3
     crossref_list_in_flight: int = 3
-    crossref_public_single_per_s: float = 5.0
-    crossref_public_list_per_s: float = 1.0
+    crossref_public_single_per_s: int = 5
+    crossref_public_list_per_s: int = 1
     datacite_per_5min: int = 1000
     datacite_in_flight: int = 3
-    doi_org_per_s: float = 5.0
+    doi_org_per_s: int = 5
     doi_org_in_flight: int = 3
     shared_limits: bool = True
 

@@ -401,8 +401,15 @@ class SessionStore:
     async def request_cancel(self, session_id: str) -> None:
         await self.redis.set(CANCEL_KEY.format(session_id=session_id), "1", ex=self.session_ttl_s)
 
-    async def is_cancel_requested(self, session_id: str) -> bool:
-        return bool(await self.redis.exists(CANCEL_KEY.format(session_id=session_id)))
+    async def stop_reason(self, session_id: str) -> str | None:
+        """Why a running enrichment should stop: "cancelled", "deleted", or None to go on."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(CANCEL_KEY.format(session_id=session_id))
+            pipe.exists(SESSION_KEY.format(session_id=session_id))
+            cancelled, exists = await pipe.execute()
+        if not exists:
+            return "deleted"
+        return "cancelled" if cancelled else None
 
     # -- workers ----------------------------------------------------------------------------
 

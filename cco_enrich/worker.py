@@ -26,12 +26,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from cco_enrich.cache import OutcomeCache, RedisPrefixCache
-from cco_enrich.runner import SessionRun
 from cco_enrich.enrichment import enrich
 from cco_enrich.logs import configure_logging
 from cco_enrich.models import JobState
-from cco_enrich.registries import Registries, RetryPolicy, build_registries
+from cco_enrich.registries import (
+    PoolLimit,
+    PoolLimits,
+    PrefixCache,
+    Registries,
+    RetryPolicy,
+    SharedLimitBackend,
+    build_registries,
+)
 from cco_enrich.registries.shared_limits import RedisLimitBackend
+from cco_enrich.runner import SessionRun
 from cco_enrich.settings import Settings
 from cco_enrich.store import QUEUE_NAME, SessionStore, redis_settings
 from cco_enrich.webhooks import WebhookSender
@@ -55,6 +63,59 @@ class Deps:
     lease_ttl_s: float
 
 
+def pool_limits(settings: Settings) -> PoolLimits:
+    """Each upstream pool's limits from the CCO_* settings (polite or public by CCO_MAILTO)."""
+    if settings.is_polite:
+        crossref_single = PoolLimit(
+            settings.crossref_single_per_s, 1.0, settings.crossref_single_in_flight
+        )
+        crossref_list = PoolLimit(
+            settings.crossref_list_per_s, 1.0, settings.crossref_list_in_flight
+        )
+        datacite = PoolLimit(settings.datacite_per_5min, 300.0, settings.datacite_in_flight)
+    else:
+        crossref_single = PoolLimit(settings.crossref_public_single_per_s, 1.0, 1)
+        crossref_list = PoolLimit(settings.crossref_public_list_per_s, 1.0, 1)
+        datacite = PoolLimit(
+            min(settings.datacite_per_5min, 500), 300.0, settings.datacite_in_flight
+        )
+    doi_org = PoolLimit(settings.doi_org_per_s, 1.0, settings.doi_org_in_flight)
+    return PoolLimits(
+        crossref_single=crossref_single,
+        crossref_list=crossref_list,
+        datacite=datacite,
+        doi_ra=doi_org,
+        doi_cn=doi_org,
+    )
+
+
+def registries_from_settings(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    *,
+    shared: SharedLimitBackend | None = None,
+    prefix_cache: PrefixCache | None = None,
+) -> Registries:
+    """The upstream clients as the settings describe them (used by the worker and the CLI)."""
+    return build_registries(
+        http,
+        crossref_url=settings.crossref_url,
+        datacite_url=settings.datacite_url,
+        doi_url=settings.doi_url,
+        mailto=settings.mailto,
+        user_agent=settings.user_agent,
+        retry=RetryPolicy(
+            attempts=settings.retry_attempts,
+            wait_initial_s=settings.retry_wait_initial_s,
+            wait_max_s=settings.retry_wait_max_s,
+        ),
+        timeout_s=settings.request_timeout_s,
+        limits=pool_limits(settings),
+        shared=shared,
+        prefix_cache=prefix_cache,
+    )
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     """Build the loop-bound objects once: HTTP session, limiters, store; register the worker."""
     settings: Settings = ctx.get("settings") or Settings()
@@ -75,20 +136,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     store = SessionStore(
         redis, session_ttl_s=settings.session_ttl_s, small_session_max=settings.small_session_max
     )
-    registries = build_registries(
+    registries = registries_from_settings(
+        settings,
         http,
-        crossref_url=settings.crossref_url,
-        datacite_url=settings.datacite_url,
-        doi_url=settings.doi_url,
-        mailto=settings.mailto,
-        user_agent=settings.user_agent,
-        retry=RetryPolicy(
-            attempts=settings.retry_attempts,
-            wait_initial_s=settings.retry_wait_initial_s,
-            wait_max_s=settings.retry_wait_max_s,
-        ),
-        timeout_s=settings.request_timeout_s,
-        limits=settings.pool_limits(),
         shared=RedisLimitBackend(redis) if settings.shared_limits else None,
         prefix_cache=RedisPrefixCache(redis, ttl_s=settings.cache_ttl_s),
     )
@@ -167,6 +217,13 @@ async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str,
     return final.model_dump(mode="json") if final else {"skipped": True}
 
 
+async def ping(ctx: dict[str, Any], message: str = "ping") -> str:
+    """A no-op task that proves the queue works: `cco-enrich ping` enqueues it."""
+    deps: Deps = ctx["deps"]
+    log.info("ping %r received by worker %s", message, deps.worker_id)
+    return f"pong ({message}) from worker {deps.worker_id}"
+
+
 async def sweep_sessions(ctx: dict[str, Any]) -> int:
     """Re-queue sessions whose worker died: said queued/running, no lease, no job arq knows."""
     deps: Deps = ctx["deps"]
@@ -207,7 +264,7 @@ class WorkerSettings:
     """`arq cco_enrich.WorkerSettings`: settings come from CCO_* environment variables."""
 
     _settings = Settings()
-    functions: ClassVar[list[Any]] = [enrich_cco_metadata]
+    functions: ClassVar[list[Any]] = [enrich_cco_metadata, ping]
     cron_jobs: ClassVar[list[Any]] = [
         cron(sweep_sessions, second=SWEEP_SECONDS, run_at_startup=True, timeout=60)
     ]

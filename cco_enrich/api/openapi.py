@@ -206,6 +206,27 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             },
         }
     },
+    "/admin": {
+        "get": {
+            "summary": "The admin page (needs CCO_ADMIN_TOKEN)",
+            "responses": {"200": _answer("HTML", {"type": "string"}, "text/html"), **_errors(404)},
+        }
+    },
+    "/admin/login": {
+        "post": {
+            "summary": "Log in to the admin page with the token (sets a cookie)",
+            "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"token": {"type": "string"}}}}}},
+            "responses": {"303": _answer("Logged in"), **_errors(401, 404)},
+        }
+    },
+    "/admin/logout": {"post": {"summary": "Log out of the admin page", "responses": {"303": _answer("Logged out")}}},
+    "/admin/api/overview": {
+        "get": {
+            "summary": "Queue counts, live workers and recent sessions",
+            "security": [{"bearer": []}],
+            "responses": {"200": _answer("Overview", {"type": "object"}), **_errors(401, 404)},
+        }
+    },
     "/api/queue": {
         "get": {
             "summary": "Sessions per state and live workers",
@@ -263,7 +284,10 @@ def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None
         "openapi": "3.1.0",
         "info": {"title": "cco_enrich", "version": __version__},
         "paths": {**OPERATIONS, **(extra_paths or {})},
-        "components": {"schemas": components},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
     }
 
 

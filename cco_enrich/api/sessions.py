@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,13 +15,12 @@ from starlette.responses import Response
 from cco_enrich.api.responses import JSONResponse
 from cco_enrich.errors import InputError, InputTooLargeError, SessionBusyError, SessionNotFoundError
 from cco_enrich.exports import render_export
-from cco_enrich.ingest import IdentifierListIngestor, IngestResult
+from cco_enrich.ingest import READABLE_MEDIA_TYPES, IdentifierListIngestor, IngestResult
 from cco_enrich.models import JobState, ProcessingStatus, ResourceStatus, utc_now
 from cco_enrich.store import SessionStore, count_statuses
 from cco_enrich.webhooks import check_callback_url
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_TEXT_TYPES = ("text/plain", "text/csv", "application/x-bibtex", "text/x-bibtex")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,27 +80,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 async def _ingest(request: Request, state: ApiState) -> IngestResult:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    ingestor = state.ingestor
     if media_type == "multipart/form-data":
         return await _ingest_form(request, state)
+    if media_type not in READABLE_MEDIA_TYPES:
+        raise HTTPException(
+            415,
+            f"Content-Type {media_type or 'missing'!r} is not supported; send application/json, "
+            "text/plain, text/csv, application/x-bibtex or a multipart/form-data file upload.",
+        )
     body = await _read_body(request, state.max_upload_bytes)
-    if media_type in ("application/json", "application/ld+json", ""):
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            if media_type == "":
-                return ingestor.ingest_upload("identifiers.txt", body)
-            msg = f'the body is not valid JSON ({exc}); send {{"identifiers": [...]}}.'
-            raise InputError(msg) from None
-        return ingestor.ingest_json(payload)
-    if media_type in _TEXT_TYPES:
-        extension = {"text/csv": "csv", "text/plain": "txt"}.get(media_type, "bib")
-        return ingestor.ingest_upload(f"identifiers.{extension}", body)
-    raise HTTPException(
-        415,
-        f"Content-Type {media_type!r} is not supported; send application/json, text/plain, "
-        "text/csv, application/x-bibtex or a multipart/form-data file upload.",
-    )
+    return state.ingestor.ingest_body(body, media_type)
 
 
 async def _ingest_form(request: Request, state: ApiState) -> IngestResult:
@@ -254,7 +241,7 @@ async def delete_session(request: Request) -> Response:
     """DELETE /api/sessions/{id}: cancel whatever runs and remove the session."""
     store = _state(request).store
     session_id = _session_id(request)
-    await store.request_cancel(session_id)
+    # A worker running it notices the session is gone and stops without writing it back.
     if not await store.delete(session_id):
         raise SessionNotFoundError(session_id)
     return Response(status_code=204)

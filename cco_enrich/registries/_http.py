@@ -1,0 +1,291 @@
+"""get_json(): one GET through a pool's limiter, with timeout and retries; HTTP status -> errors.
+
+Status handling, the same for every registry:
+- 200: parsed JSON (an unparseable body is retried, like 5xx);
+- 404: None, an answer: never retried and never parsed (Crossref sends plain text);
+- 400 and 414: BatchRejectedError, so a batch can be split;
+- 429: the whole pool pauses (Retry-After, else exponential backoff), then we retry;
+- 5xx, timeouts, connection errors: retried with exponential backoff and full jitter;
+- 403 (a manual block) and any other status: RegistryError at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+from yarl import URL
+
+from cco_enrich.doi import DOI
+from cco_enrich.errors import BatchRejectedError, RegistryError, RegistryUnavailableError
+from cco_enrich.models import Work
+from cco_enrich.registries.limits import PoolLimiter
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+JSON = "application/json"
+CSL_JSON = "application/vnd.citationstyles.csl+json"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently a request is retried; tests use `wait_initial_s=0`."""
+
+    attempts: int = 6
+    wait_initial_s: float = 1.0
+    wait_max_s: float = 60.0
+    jitter: bool = True
+
+    def backoff_s(self, retry: int) -> float:
+        """The wait before retry number `retry` (1, 2, ...): exponential, with full jitter."""
+        ceiling = min(self.wait_max_s, self.wait_initial_s * 2 ** (retry - 1))
+        return random.uniform(0, ceiling) if self.jitter else ceiling
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One upstream: where it is, what it is called in messages, and how we talk to it."""
+
+    http: aiohttp.ClientSession
+    base_url: str
+    name: str
+    user_agent: str
+    retry: RetryPolicy
+    timeout_s: float
+    mailto: str | None = None
+
+    def url(self, path: str, query: Sequence[tuple[str, str]] = ()) -> str:
+        """The encoded URL of `path` (already encoded) below the base URL, with `query` appended.
+
+        Query values must be encoded already; the mailto parameter is added when configured.
+        """
+        params = [f"{key}={value}" for key, value in query]
+        if self.mailto:
+            params.append(f"mailto={quote(self.mailto, safe='@')}")
+        url = self.base_url.rstrip("/") + "/" + path.lstrip("/")
+        return f"{url}?{'&'.join(params)}" if params else url
+
+    def request_line_length(self, url: str) -> int:
+        """Bytes of `GET <path?query> HTTP/1.1` for this URL, as the upstream will see it."""
+        return len("GET  HTTP/1.1") + len(URL(url, encoded=True).raw_path_qs)
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way worth another attempt."""
+
+    def __init__(self, reason: str, *, retry_after_s: float | None = None, is_429: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+        self.is_429 = is_429
+
+
+async def get_json(
+    endpoint: Endpoint,
+    limiter: PoolLimiter,
+    url: str,
+    *,
+    accept: str = JSON,
+) -> Any | None:
+    """GET `url` (fully encoded) within the pool's limits; its JSON, or None for a 404.
+
+    Raises:
+        BatchRejectedError: 400 or 414; split the batch rather than retrying it.
+        RegistryUnavailableError: still failing after the policy's last attempt.
+        RegistryError: 403 or another status that retrying cannot fix.
+    """
+    policy = endpoint.retry
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return await _attempt(endpoint, limiter, url, accept)
+        except _Retryable as exc:
+            if attempt == policy.attempts:
+                log.warning(
+                    "%s gave up on %s after %d attempts: %s", endpoint.name, url, attempt, exc
+                )
+                message = f"{endpoint.name} {exc.reason} (gave up after {attempt} attempts)"
+                raise RegistryUnavailableError(message, retry_after_s=exc.retry_after_s) from None
+            wait_s = (
+                exc.retry_after_s if exc.retry_after_s is not None else policy.backoff_s(attempt)
+            )
+            log.warning(
+                "%s %s: retry %d/%d in %.1f s (%s)",
+                endpoint.name,
+                exc.reason,
+                attempt,
+                policy.attempts - 1,
+                wait_s,
+                url,
+            )
+            if exc.is_429:
+                await limiter.pause(wait_s)
+            else:
+                await asyncio.sleep(wait_s)
+    msg = f"RetryPolicy.attempts must be at least 1, not {policy.attempts}"
+    raise ValueError(msg)
+
+
+async def _attempt(endpoint: Endpoint, limiter: PoolLimiter, url: str, accept: str) -> Any | None:
+    headers = {"User-Agent": endpoint.user_agent, "Accept": accept}
+    timeout = aiohttp.ClientTimeout(total=endpoint.timeout_s)
+    try:
+        async with (
+            limiter.slot(),
+            endpoint.http.get(URL(url, encoded=True), headers=headers, timeout=timeout) as response,
+        ):
+            limiter.adapt(response.headers)
+            status = response.status
+            # Read the body while holding the slot: the upstream counts us until it is sent.
+            body = await response.read() if status == 200 else b""
+            retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+    except TimeoutError:
+        reason = f"timed out after {endpoint.timeout_s:g} s"
+        raise _Retryable(reason) from None
+    except aiohttp.ClientError as exc:
+        reason = f"could not be reached ({type(exc).__name__})"
+        raise _Retryable(reason) from None
+    return _answer(endpoint, url, status, body, retry_after_s)
+
+
+def _answer(
+    endpoint: Endpoint, url: str, status: int, body: bytes, retry_after_s: float | None
+) -> Any | None:
+    if status == 200:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            reason = "sent a body that is not JSON"
+            raise _Retryable(reason) from None
+    if status == 404:
+        return None
+    if status in (400, 414):
+        msg = f"{endpoint.name} rejected the request with {status}: {url}"
+        raise BatchRejectedError(msg)
+    if status == 429:
+        reason = "answered 429 Too Many Requests"
+        raise _Retryable(reason, retry_after_s=retry_after_s, is_429=True)
+    if status >= 500:
+        reason = f"answered {status}"
+        raise _Retryable(reason, retry_after_s=retry_after_s)
+    if status == 403:
+        msg = f"{endpoint.name} refused us with 403 (a block); ask its support before retrying"
+        raise RegistryError(msg)
+    msg = f"{endpoint.name} answered {status}, which we do not expect: {url}"
+    raise RegistryError(msg)
+
+
+def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def pack_terms(items: Sequence[T], encode: Callable[[T], str], *, room: int) -> list[list[T]]:
+    """Greedy groups of `items` whose encoded terms, joined by 1-byte separators, fit in `room`.
+
+    An item too long even on its own still gets a group of its own; callers route it elsewhere.
+    """
+    groups: list[list[T]] = []
+    current: list[T] = []
+    used = 0
+    for item in items:
+        size = len(encode(item)) + (1 if current else 0)
+        if current and used + size > room:
+            groups.append(current)
+            current, used, size = [], 0, size - 1
+        current.append(item)
+        used += size
+    if current:
+        groups.append(current)
+    return groups
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one batch of DOIs came to; every DOI of the batch is in exactly one of the four."""
+
+    works: dict[DOI, Work] = field(default_factory=dict)
+    missing: list[DOI] = field(default_factory=list)
+    """Absent from a list answer: the registry may still know them (ask doi.org, then singly)."""
+    not_found: list[DOI] = field(default_factory=list)
+    """A single lookup answered 404."""
+    failed: dict[DOI, str] = field(default_factory=dict)
+
+    def merge(self, other: BatchResult) -> None:
+        self.works.update(other.works)
+        self.missing.extend(other.missing)
+        self.not_found.extend(other.not_found)
+        self.failed.update(other.failed)
+
+
+async def lookup_single(doi: DOI, lookup: Callable[[DOI], Awaitable[Work | None]]) -> BatchResult:
+    """One DOI looked up on its own, every fault turned into a failed entry."""
+    try:
+        work = await lookup(doi)
+    except RegistryError as exc:
+        return BatchResult(failed={doi: str(exc)})
+    if work is None:
+        return BatchResult(not_found=[doi])
+    return BatchResult(works={doi: work})
+
+
+async def lookup_splitting(
+    dois: Sequence[DOI],
+    lookup_batch: Callable[[Sequence[DOI]], Awaitable[dict[DOI, Work]]],
+    lookup: Callable[[DOI], Awaitable[Work | None]],
+) -> BatchResult:
+    """A batch lookup that splits a rejected batch (400/414) in halves until it passes.
+
+    A rejected single DOI is looked up on its own. Faults become failed entries; DOIs absent from
+    the answer are missing.
+    """
+    try:
+        works = await lookup_batch(dois)
+    except BatchRejectedError:
+        if len(dois) == 1:
+            return await lookup_single(dois[0], lookup)
+        middle = len(dois) // 2
+        log.info("batch of %d rejected: splitting it in halves", len(dois))
+        async with asyncio.TaskGroup() as group:
+            halves = [
+                group.create_task(lookup_splitting(part, lookup_batch, lookup))
+                for part in (dois[:middle], dois[middle:])
+            ]
+        result = BatchResult()
+        for half in halves:
+            result.merge(half.result())
+        return result
+    except RegistryError as exc:
+        return BatchResult(failed=dict.fromkeys(dois, str(exc)))
+    return BatchResult(works=works, missing=[doi for doi in dois if doi not in works])
+
+
+def index_by_doi(dois: Sequence[DOI]) -> dict[str, DOI]:
+    """Our DOIs keyed by their lower-cased spelling: upstream records differ in case and order."""
+    return {doi.lower(): doi for doi in dois}

@@ -1,0 +1,131 @@
+"""DoiOrgClient: batched registration-agency lookups, the prefix cache, content negotiation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+from fakes import DOI_URL, FakeUpstreams, load, mock_http
+
+from cco_enrich.doi import DOI
+from cco_enrich.registries import DoiOrgClient, MemoryPrefixCache, RaAnswer, RetryPolicy
+from cco_enrich.registries._http import Endpoint
+from cco_enrich.registries.doiorg import DOES_NOT_EXIST, INVALID, UNKNOWN
+from cco_enrich.registries.limits import PoolLimit, PoolLimiter
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def mock() -> Iterator[aioresponses]:
+    with mock_http() as mocked:
+        yield mocked
+
+
+def client(http: aiohttp.ClientSession, cache: MemoryPrefixCache | None = None) -> DoiOrgClient:
+    endpoint = Endpoint(
+        http=http,
+        base_url=DOI_URL,
+        name="doi.org",
+        user_agent="cco_enrich/test",
+        retry=RetryPolicy(attempts=2, wait_initial_s=0),
+        timeout_s=5,
+    )
+    fast = PoolLimit(1000, 1.0, 3)
+    return DoiOrgClient(
+        endpoint,
+        ra_limiter=PoolLimiter("doi-ra", fast),
+        cn_limiter=PoolLimiter("doi-cn", fast),
+        prefix_cache=cache,
+    )
+
+
+def test_ra_url_encodes_a_comma_inside_a_doi(http: aiohttp.ClientSession) -> None:
+    url = client(http).ra_url(["10.7554", "10.1000/a,b", "10.1000/x y"])
+    assert url == f"{DOI_URL}/ra/10.7554,10.1000/a%2Cb,10.1000/x%20y"
+
+
+def test_pack_keeps_each_ra_request_line_under_4_kb(http: aiohttp.ClientSession) -> None:
+    doiorg = client(http)
+    dois = [f"10.1000/a-rather-long-suffix-of-a-doi-number-{n}" for n in range(400)]
+    groups = doiorg.pack(dois)
+    assert [d for g in groups for d in g] == dois
+    assert all(len(f"GET {doiorg.ra_url(g)[len(DOI_URL) :]} HTTP/1.1") <= 4000 for g in groups)
+    assert len(groups) == 5
+
+
+async def test_recorded_prefix_answers(http: aiohttp.ClientSession, mock: aioresponses) -> None:
+    doiorg = client(http)
+    mock.get(doiorg.ra_url(["10.5061"]), payload=load("doi_ra_prefix-10.5061_datacite.json"))
+    mock.get(doiorg.ra_url(["10.7554"]), payload=load("doi_ra_prefix-10.7554_crossref.json"))
+    assert await doiorg.agencies(["10.5061"]) == {"10.5061": RaAnswer(agency="DataCite")}
+    answers = await doiorg.agencies(["10.7554"])
+    assert answers["10.7554"].is_agency("crossref")
+
+
+async def test_statuses_and_omissions_are_answers_too(
+    http: aiohttp.ClientSession, mock: aioresponses
+) -> None:
+    doiorg = client(http)
+    keys = ["10.1000/A", "10.99999", "bad", "10.1000/omitted"]
+    payload = [
+        {"DOI": "10.1000/a", "RA": "mEDRA"},
+        {"DOI": "10.99999", "status": "DOI does not exist"},
+        {"status": "Invalid DOI"},  # no DOI: matched by position
+    ]
+    mock.get(doiorg.ra_url(keys), payload=payload)
+    assert await doiorg.agencies(keys) == {
+        "10.1000/A": RaAnswer(agency="mEDRA"),
+        "10.99999": RaAnswer(status=DOES_NOT_EXIST),
+        "bad": RaAnswer(status=INVALID),
+        "10.1000/omitted": RaAnswer(status=UNKNOWN),
+    }
+
+
+async def test_prefix_answers_fill_the_cache_and_dois_do_not(
+    http: aiohttp.ClientSession, mock: aioresponses
+) -> None:
+    cache = MemoryPrefixCache()
+    upstreams = FakeUpstreams(agencies={"10.1000": "Crossref"}, crossref={"10.1000/a": {}})
+    upstreams.install(mock)
+    doiorg = client(http, cache)
+    await doiorg.agencies(["10.1000", "10.2000", "10.1000/a"])
+    assert cache.agencies == {"10.1000": "Crossref"}
+    assert await doiorg.cached_agencies(["10.1000", "10.2000"]) == {
+        "10.1000": RaAnswer(agency="Crossref")
+    }
+
+
+async def test_garbage_ra_answer_means_unknown(
+    http: aiohttp.ClientSession, mock: aioresponses
+) -> None:
+    doiorg = client(http)
+    mock.get(doiorg.ra_url(["10.1000"]), payload={"unexpected": True})
+    assert await doiorg.agencies(["10.1000"]) == {"10.1000": RaAnswer(status=UNKNOWN)}
+
+
+async def test_content_negotiation_asks_for_csl_json(
+    http: aiohttp.ClientSession, mock: aioresponses
+) -> None:
+    doi = DOI("10.1126/science.169.3946.635")
+    upstreams = FakeUpstreams(csl={doi: load("crossref_csl_science-169-3946-635.json")})
+    upstreams.install(mock)
+    work = await client(http).lookup_csl(doi, "mEDRA")
+    assert work is not None
+    assert (work.registry, work.title) == ("medra", "The Structure of Ordinary Water")
+    assert upstreams.urls[0].raw_path == "/10.1126%2Fscience.169.3946.635"
+
+
+async def test_content_negotiation_404_is_none(
+    http: aiohttp.ClientSession, mock: aioresponses
+) -> None:
+    upstreams = FakeUpstreams()
+    upstreams.install(mock)
+    assert await client(http).lookup_csl(DOI("10.1000/none"), "JaLC") is None
+    assert upstreams.calls == {"doi-cn": 1}

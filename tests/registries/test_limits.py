@@ -1,0 +1,138 @@
+"""PoolLimiter: never more than N starts in any window, never more than C in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from fakes import Recorder
+
+from cco_enrich.registries.limits import PoolLimit, PoolLimiter, PoolLimits
+
+WINDOW_S = 0.2
+
+
+async def test_limiter_never_starts_more_than_n_in_any_window() -> None:
+    limiter = PoolLimiter("test", PoolLimit(3, WINDOW_S, 10), margin_s=0.005)
+    recorder = Recorder()
+    async with asyncio.TaskGroup() as group:
+        for _ in range(12):
+            group.create_task(recorder.request(limiter, 0.001))
+    assert len(recorder.starts) == 12
+    assert limiter.started == 12
+    assert recorder.most_in_any_window(WINDOW_S) == 3
+    # Close to the limit: evenly paced, 12 starts take 11 gaps of W/N, and not much more.
+    assert max(recorder.starts) - min(recorder.starts) < 11 * WINDOW_S / 3 + 0.1
+
+
+async def test_limiter_paces_evenly_instead_of_bursting() -> None:
+    limiter = PoolLimiter("test", PoolLimit(4, WINDOW_S, 10), margin_s=0.005)
+    recorder = Recorder()
+    async with asyncio.TaskGroup() as group:
+        for _ in range(5):
+            group.create_task(recorder.request(limiter, 0.0))
+    gaps = [b - a for a, b in zip(recorder.starts, recorder.starts[1:], strict=False)]
+    assert min(gaps) >= WINDOW_S / 4 - 0.01
+
+
+async def test_limiter_never_has_more_than_c_in_flight() -> None:
+    limiter = PoolLimiter("test", PoolLimit(100, 1.0, 2), margin_s=0.005)
+    recorder = Recorder()
+    async with asyncio.TaskGroup() as group:
+        for _ in range(8):
+            group.create_task(recorder.request(limiter, 0.02))
+    assert recorder.peak == 2
+    assert limiter.in_flight == 0
+
+
+async def test_raising_in_flight_at_run_time_lets_waiters_start() -> None:
+    limiter = PoolLimiter("test", PoolLimit(100, 1.0, 1), margin_s=0.0)
+    recorder = Recorder()
+    tasks = [asyncio.create_task(recorder.request(limiter, 0.05)) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    assert recorder.active == 1
+    limiter.set_limit(PoolLimit(100, 1.0, 3))
+    await asyncio.sleep(0.03)
+    assert recorder.active == 3
+    await asyncio.gather(*tasks)
+
+
+async def test_cancelled_waiter_gives_no_slot_away() -> None:
+    limiter = PoolLimiter("test", PoolLimit(100, 1.0, 1), margin_s=0.0)
+    recorder = Recorder()
+    holder = asyncio.create_task(recorder.request(limiter, 0.03))
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(recorder.request(limiter, 0.0))
+    await asyncio.sleep(0.005)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    await holder
+    assert limiter.in_flight == 0
+    await recorder.request(limiter, 0.0)
+    assert len(recorder.starts) == 2
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            {"x-rate-limit-limit": "3", "x-rate-limit-interval": "1s", "x-concurrency-limit": "3"},
+            PoolLimit(3, 1.0, 3),
+        ),
+        (
+            {"x-rate-limit-limit": "50, 50", "x-rate-limit-interval": "1s, 1s"},
+            PoolLimit(50, 1.0, 3),
+        ),
+        ({"x-rate-limit-limit": "5", "x-concurrency-limit": "1"}, PoolLimit(5, 1.0, 1)),
+        ({"x-rate-limit-interval": "500ms"}, PoolLimit(10, 0.5, 3)),
+        ({}, PoolLimit(10, 1.0, 3)),
+        ({"x-rate-limit-limit": "lots", "x-concurrency-limit": "0"}, PoolLimit(10, 1.0, 3)),
+    ],
+)
+def test_adapt_follows_rate_limit_headers(headers: dict[str, str], expected: PoolLimit) -> None:
+    limiter = PoolLimiter("crossref-single", PoolLimit(10, 1.0, 3))
+    limiter.adapt(headers)
+    assert limiter.limit == expected
+
+
+async def test_lowered_limit_applies_to_the_next_starts() -> None:
+    limiter = PoolLimiter("test", PoolLimit(50, WINDOW_S, 5), margin_s=0.005)
+    limiter.adapt({"x-rate-limit-limit": "2", "x-concurrency-limit": "1"})
+    recorder = Recorder()
+    async with asyncio.TaskGroup() as group:
+        for _ in range(5):
+            group.create_task(recorder.request(limiter, 0.0))
+    assert recorder.most_in_any_window(WINDOW_S) == 2
+    assert recorder.peak == 1
+
+
+async def test_pause_holds_every_start_of_the_pool() -> None:
+    limiter = PoolLimiter("test", PoolLimit(100, 1.0, 5), margin_s=0.0)
+    await limiter.pause(0.1)
+    began = time.monotonic()
+    recorder = Recorder()
+    await asyncio.gather(recorder.request(limiter, 0.0), recorder.request(limiter, 0.0))
+    assert min(recorder.starts) - began >= 0.09
+
+
+def test_default_limits_follow_the_published_pools() -> None:
+    polite, public = PoolLimits.polite(), PoolLimits.public()
+    assert (polite.crossref_single, polite.crossref_list) == (
+        PoolLimit(10, 1, 3),
+        PoolLimit(3, 1, 3),
+    )
+    assert (public.crossref_single, public.crossref_list) == (
+        PoolLimit(5, 1, 1),
+        PoolLimit(1, 1, 1),
+    )
+    assert polite.datacite.per_second == pytest.approx(1000 / 300)
+    assert public.datacite == PoolLimit(500, 300.0, 3)
+    assert set(polite.by_pool()) == {
+        "crossref-single",
+        "crossref-list",
+        "datacite",
+        "doi-ra",
+        "doi-cn",
+    }
