@@ -2,10 +2,11 @@
 
 Knows no Redis and no arq. The route of a DOI, each step limited only by its own pool:
 1. doi.org `/ra/` on the DOI prefixes (cached ones skip it): which agency registered them;
-2. Crossref list batches, DataCite batches and content negotiation (other agencies) run side by
-   side, starting as soon as the agency of a prefix is known;
-3. DOIs a batch left out are asked about one by one at doi.org `/ra/` (gathered into few requests):
-   "DOI does not exist" is not_found at once, anything else gets a single lookup at its agency.
+2. Crossref list batches and DataCite batches run side by side, starting as soon as the agency
+   of a prefix is known;
+3. doi.org `/ra/` on full DOIs, gathered into few requests, for the DOIs a batch left out, of
+   other agencies, or of prefixes doi.org does not know: "DOI does not exist" is not_found at once,
+   anything else gets a single lookup at its agency (content negotiation for other agencies).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from cco_enrich.doi import DOI, doi_prefix
 from cco_enrich.errors import RegistryError
@@ -23,6 +24,7 @@ from cco_enrich.registries import BatchResult, RaAnswer, Registries
 from cco_enrich.registries.doiorg import DOES_NOT_EXIST, INVALID
 
 log = logging.getLogger(__name__)
+Ts = TypeVarTuple("Ts")
 
 OnOutcomes = Callable[[list[Outcome]], Awaitable[None]]
 GATHER_LINGER_S = 1.0
@@ -48,10 +50,13 @@ class _Gatherer:
         self.linger_s = linger_s
         self.items: list[DOI] = []
         self.producers = 0
+        self.urgent = False
         self._changed = asyncio.Event()
 
-    def add(self, dois: Iterable[DOI]) -> None:
+    def add(self, dois: Iterable[DOI], *, urgent: bool = False) -> None:
+        """Queue DOIs; urgent ones (others wait on their answer) end the lingering at once."""
         self.items.extend(dois)
+        self.urgent = self.urgent or urgent
         self._changed.set()
 
     def producer_done(self) -> None:
@@ -66,9 +71,10 @@ class _Gatherer:
             if self.items:
                 deadline = deadline if deadline is not None else loop.time() + self.linger_s
                 groups = split(self.items)
-                if len(groups) > 1 or self.producers == 0 or loop.time() >= deadline:
+                if self.urgent or len(groups) > 1 or self.producers == 0 or loop.time() >= deadline:
                     group = groups[0]
                     self.items = self.items[len(group) :]
+                    self.urgent = bool(self.items) and self.urgent
                     return group
             elif self.producers == 0:
                 return None
@@ -101,7 +107,7 @@ class _Enrichment:
             self._group = group
             await self._route({doi: answer for p, answer in cached.items() for doi in by_prefix[p]})
             for chunk in self.reg.doiorg.pack([p for p in by_prefix if p not in cached]):
-                self._produce(self._prefix_agencies(chunk, by_prefix))
+                self._produce(self._prefix_agencies, chunk, by_prefix)
             group.create_task(self._full_agencies())
         if self.pending:  # every path above ends in an outcome; this only guards that promise
             log.error("enrich: %d DOIs got no outcome; marking them failed", len(self.pending))
@@ -111,14 +117,18 @@ class _Enrichment:
         assert self._group is not None
         self._group.create_task(coro)
 
-    def _produce(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _produce(self, step: Callable[[*Ts], Coroutine[Any, Any, None]], *args: *Ts) -> None:
         """Start a task that may add DOIs to the gatherer; it stays open until they all end."""
         self.gatherer.producers += 1
-        self._spawn(self._producing(coro))
+        # The coroutine is made inside the task, so a task cancelled before it ran leaves none
+        # unawaited.
+        self._spawn(self._producing(step, *args))
 
-    async def _producing(self, coro: Coroutine[Any, Any, None]) -> None:
+    async def _producing(
+        self, step: Callable[[*Ts], Coroutine[Any, Any, None]], *args: *Ts
+    ) -> None:
         try:
-            await coro
+            await step(*args)
         finally:
             self.gatherer.producer_done()
 
@@ -147,7 +157,7 @@ class _Enrichment:
         """Ask doi.org about single DOIs in few requests, until no producer can add more."""
         while (group := await self.gatherer.take(self.reg.doiorg.pack)) is not None:
             self.ra_checked.update(group)
-            self._produce(self._doi_agencies(group))
+            self._produce(self._doi_agencies, group)
 
     async def _doi_agencies(self, dois: list[DOI]) -> None:
         try:
@@ -168,12 +178,14 @@ class _Enrichment:
                 self._spawn(self._single(registry, doi))
             elif registry in to_batch:
                 to_batch[registry].append(doi)
-            elif answer.agency is not None:
+            elif answer.agency is not None and doi in self.ra_checked:
                 self._spawn(self._content_negotiation(doi, answer.agency))
-            elif doi in self.ra_checked:
+            elif answer.agency is None and doi in self.ra_checked:
                 settled.append(Outcome.not_found(doi, _status_reason(answer.status)))
             else:
-                self.gatherer.add([doi])
+                # Only the prefix is known (another agency, or none): one /ra/ request on the DOIs
+                # weeds out those that do not exist before content negotiation spends one each.
+                self.gatherer.add([doi], urgent=True)
         for registry, dois in to_batch.items():
             self._batches(registry, dois)
         await self._emit(settled)
@@ -194,7 +206,7 @@ class _Enrichment:
         client = self.reg.crossref if registry == _CROSSREF else self.reg.datacite
         batches, singles = client.pack(dois)
         for batch in batches:
-            self._produce(self._batch(registry, batch))
+            self._produce(self._batch, registry, batch)
         for doi in singles:
             self._spawn(self._single(registry, doi))
 

@@ -150,16 +150,22 @@ class SessionRun:
     async def _watch(self, work: asyncio.Task[None]) -> None:
         """Renew the lease, poll for cancel or delete; stop the work on any of them."""
         sid = self.session_id
-        renew_every = max(self.lease_ttl_s / 3, CANCEL_POLL_S)
-        since_renewal = 0.0
+        loop = asyncio.get_running_loop()
+        renew_every_s = self.lease_ttl_s / 3
+        renewed_at = loop.time()
         while not work.done():
-            await asyncio.sleep(CANCEL_POLL_S)
-            since_renewal += CANCEL_POLL_S
+            await asyncio.sleep(min(CANCEL_POLL_S, renew_every_s))
             try:
                 self._stop_reason = await self.store.stop_reason(sid)
-                if self._stop_reason is None and since_renewal >= renew_every:
-                    since_renewal = 0.0
-                    if not await self.store.renew_lease(sid, self.worker_id, self.lease_ttl_s):
+                if self._stop_reason is None and loop.time() - renewed_at >= renew_every_s:
+                    if await self.store.renew_lease(sid, self.worker_id, self.lease_ttl_s):
+                        renewed_at = loop.time()
+                    else:
+                        log.warning(
+                            "session %s: lease gone %.1f s after its last renewal",
+                            sid,
+                            loop.time() - renewed_at,
+                        )
                         self._stop_reason = "lease lost"
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 log.warning("session %s: Redis unreachable while renewing lease: %s", sid, exc)

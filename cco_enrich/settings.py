@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     datacite_per_5min: int = 1000
     datacite_in_flight: int = 3
     doi_org_per_s: int = 5
-    doi_org_in_flight: int = 3
+    doi_org_in_flight: int = 5
     shared_limits: bool = True
 
     request_timeout_s: float = 30.0

@@ -79,13 +79,14 @@ def pool_limits(settings: Settings) -> PoolLimits:
         datacite = PoolLimit(
             min(settings.datacite_per_5min, 500), 300.0, settings.datacite_in_flight
         )
-    doi_org = PoolLimit(settings.doi_org_per_s, 1.0, settings.doi_org_in_flight)
+    # doi.org's two pools share its (undocumented) limits: RA look-ups get the larger part.
+    doi_cn_in_flight = max(1, settings.doi_org_in_flight // 2)
     return PoolLimits(
         crossref_single=crossref_single,
         crossref_list=crossref_list,
         datacite=datacite,
-        doi_ra=doi_org,
-        doi_cn=doi_org,
+        doi_ra=PoolLimit(settings.doi_org_per_s, 1.0, settings.doi_org_in_flight - doi_cn_in_flight or 1),
+        doi_cn=PoolLimit(settings.doi_org_per_s, 1.0, doi_cn_in_flight),
     )
 
 

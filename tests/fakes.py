@@ -202,7 +202,7 @@ class FakeUpstreams:
         if (too_long := self._too_long(url)) is not None:
             return too_long
         keys = [unquote(k) for k in url.raw_path.removeprefix("/ra/").split(",")]
-        return CallbackResult(payload=[self._agency_entry(k) for k in keys])
+        return CallbackResult(body=json.dumps([self._agency_entry(k) for k in keys]))
 
     def _agency_entry(self, key: str) -> dict[str, str]:
         lowered = key.lower()

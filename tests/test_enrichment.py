@@ -9,16 +9,6 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from fakes import (
-    CROSSREF_URL,
-    DATACITE_URL,
-    DOI_URL,
-    FakeUpstreams,
-    crossref_record,
-    datacite_attributes,
-    load,
-    mock_http,
-)
 
 from cco_enrich.doi import DOI
 from cco_enrich.enrichment import enrich
@@ -30,6 +20,16 @@ from cco_enrich.registries import (
     Registries,
     RetryPolicy,
     build_registries,
+)
+from tests.fakes import (
+    CROSSREF_URL,
+    DATACITE_URL,
+    DOI_URL,
+    FakeUpstreams,
+    crossref_record,
+    datacite_attributes,
+    load,
+    mock_http,
 )
 
 FAST = PoolLimit(1000, 1.0, 10)
@@ -144,16 +144,17 @@ async def test_enrich_gives_exactly_one_outcome_per_doi_of_a_mixed_set(
         "datacite",
         "medra",
     }
-    assert outcomes[MOVED].work is not None
-    assert outcomes[MOVED].work.registry == "datacite"
-    assert outcomes[MEDRA].work is not None
-    assert outcomes[MEDRA].work.title == "The Structure of Ordinary Water"
+    moved, medra = outcomes[MOVED].work, outcomes[MEDRA].work
+    assert moved is not None
+    assert moved.registry == "datacite"
+    assert medra is not None
+    assert medra.title == "The Structure of Ordinary Water"
     not_found = {d: o.error for d, o in outcomes.items() if o.status is ResourceStatus.NOT_FOUND}
     assert not_found == {
         CROSSREF_GONE: "doi.org: this DOI does not exist",
         DATACITE_GONE: "doi.org: this DOI does not exist",
         NO_PREFIX: "doi.org: this DOI does not exist",
-        MEDRA_GONE: "doi.org has no mEDRA record of it",
+        MEDRA_GONE: "doi.org: this DOI does not exist",
     }
     assert all(call for call in collect.calls)
 
@@ -161,13 +162,16 @@ async def test_enrich_gives_exactly_one_outcome_per_doi_of_a_mixed_set(
 async def test_enrich_keeps_requests_to_a_minimum(
     http: aiohttp.ClientSession, upstreams: FakeUpstreams
 ) -> None:
+    upstreams.latency_s |= {"crossref-list": 0.05, "datacite-list": 0.05}
     await enrich(MIXED, registries(http), Collector())
     assert upstreams.calls == {
-        "doi-ra": 2,  # the five prefixes; then the 5 DOIs nobody's batch or prefix vouched for
+        # the five prefixes; the mEDRA DOIs and the one of an unknown prefix, at once; then the
+        # four DOIs the batches left out, together
+        "doi-ra": 3,
         "crossref-list": 1,
         "crossref-single": 2,  # the comma DOI and the lagging one; never the nonexistent one
         "datacite-list": 2,  # the prefix's batch; the moved DOI once doi.org named DataCite
-        "doi-cn": 2,
+        "doi-cn": 1,  # never for the mEDRA DOI that does not exist
     }
 
 
@@ -186,6 +190,49 @@ async def test_enrich_of_nothing_asks_nobody(
     collect = Collector()
     await enrich([], registries(http), collect)
     assert (collect.calls, upstreams.calls) == ([], {})
+
+
+async def test_content_negotiation_404_is_not_found_with_the_agency_named(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams
+) -> None:
+    upstreams.agencies[MEDRA_GONE] = "mEDRA"  # doi.org knows it, yet serves no metadata
+    collect = Collector()
+    await enrich([MEDRA_GONE], registries(http), collect)
+    assert collect.by_doi[MEDRA_GONE].error == "doi.org has no mEDRA record of it"
+
+
+async def test_content_negotiation_that_keeps_failing_fails_the_doi(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams
+) -> None:
+    upstreams.failing["doi-cn"] = 503
+    collect = Collector()
+    await enrich([MEDRA], registries(http), collect)
+    assert collect.by_doi[MEDRA].status is ResourceStatus.FAILED
+    assert collect.by_doi[MEDRA].error == "doi.org answered 503 (gave up after 2 attempts)"
+
+
+async def test_a_doi_left_out_twice_gets_a_single_lookup_at_the_agency_doi_org_named(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams
+) -> None:
+    upstreams.hidden_from_batches.add(MOVED)
+    collect = Collector()
+    await enrich([MOVED], registries(http), collect)
+    assert collect.by_doi[MOVED].status is ResourceStatus.ENRICHED
+    assert upstreams.calls == {
+        "doi-ra": 2,
+        "crossref-list": 1,
+        "datacite-list": 1,
+        "datacite-single": 1,
+    }
+
+
+async def test_a_doi_doi_org_calls_invalid_is_not_found_with_that_reason(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams
+) -> None:
+    upstreams.statuses[CROSSREF_GONE] = "Invalid DOI"
+    collect = Collector()
+    await enrich([CROSSREF_GONE], registries(http), collect)
+    assert collect.by_doi[CROSSREF_GONE].error == "doi.org: this is not a valid DOI"
 
 
 async def test_cached_prefixes_skip_doi_org(
@@ -281,9 +328,9 @@ async def test_requests_started_counts_every_pool(
     regs = registries(http)
     await enrich(MIXED, regs, Collector())
     assert regs.requests_started() == {
-        "crossref-single": 2,
-        "crossref-list": 1,
-        "datacite": 2,
-        "doi-ra": 2,
-        "doi-cn": 2,
+        "crossref-single": upstreams.calls["crossref-single"],
+        "crossref-list": upstreams.calls["crossref-list"],
+        "datacite": upstreams.calls["datacite-list"] + upstreams.calls["datacite-single"],
+        "doi-ra": upstreams.calls["doi-ra"],
+        "doi-cn": upstreams.calls["doi-cn"],
     }

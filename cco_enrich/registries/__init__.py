@@ -91,10 +91,8 @@ def build_registries(
     Call it inside the running event loop (the worker's startup), never at import time.
     """
     limits = limits or (PoolLimits.polite() if mailto else PoolLimits.public())
-    # A slot outlives its holder by at most this long when a worker dies mid-request.
-    slot_ttl_s = timeout_s + 30.0
     limiters = {
-        name: PoolLimiter(name, limit, shared=shared, slot_ttl_s=slot_ttl_s)
+        name: PoolLimiter(name, limit, shared=shared)
         for name, limit in limits.by_pool().items()
     }
 

@@ -48,6 +48,11 @@ class RetryPolicy:
     wait_max_s: float = 60.0
     jitter: bool = True
 
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            msg = f"RetryPolicy.attempts must be at least 1, not {self.attempts}"
+            raise ValueError(msg)
+
     def backoff_s(self, retry: int) -> float:
         """The wait before retry number `retry` (1, 2, ...): exponential, with full jitter."""
         ceiling = min(self.wait_max_s, self.wait_initial_s * 2 ** (retry - 1))
@@ -85,7 +90,9 @@ class Endpoint:
 class _Retryable(Exception):
     """One attempt failed in a way worth another attempt."""
 
-    def __init__(self, reason: str, *, retry_after_s: float | None = None, is_429: bool = False):
+    def __init__(
+        self, reason: str, *, retry_after_s: float | None = None, is_429: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after_s = retry_after_s
@@ -107,13 +114,19 @@ async def get_json(
         RegistryError: 403 or another status that retrying cannot fix.
     """
     policy = endpoint.retry
-    for attempt in range(1, policy.attempts + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return await _attempt(endpoint, limiter, url, accept)
         except _Retryable as exc:
-            if attempt == policy.attempts:
+            if attempt >= policy.attempts:
                 log.warning(
-                    "%s gave up on %s after %d attempts: %s", endpoint.name, url, attempt, exc
+                    "%s gave up after %d attempts: %s (%s)",
+                    endpoint.name,
+                    attempt,
+                    exc,
+                    _brief(url),
                 )
                 message = f"{endpoint.name} {exc.reason} (gave up after {attempt} attempts)"
                 raise RegistryUnavailableError(message, retry_after_s=exc.retry_after_s) from None
@@ -127,28 +140,30 @@ async def get_json(
                 attempt,
                 policy.attempts - 1,
                 wait_s,
-                url,
+                _brief(url),
             )
             if exc.is_429:
                 await limiter.pause(wait_s)
             else:
                 await asyncio.sleep(wait_s)
-    msg = f"RetryPolicy.attempts must be at least 1, not {policy.attempts}"
-    raise ValueError(msg)
 
 
 async def _attempt(endpoint: Endpoint, limiter: PoolLimiter, url: str, accept: str) -> Any | None:
     headers = {"User-Agent": endpoint.user_agent, "Accept": accept}
     timeout = aiohttp.ClientTimeout(total=endpoint.timeout_s)
+    request_url = URL(url, encoded=True)
     try:
         async with (
             limiter.slot(),
-            endpoint.http.get(URL(url, encoded=True), headers=headers, timeout=timeout) as response,
+            endpoint.http.get(request_url, headers=headers, timeout=timeout) as response,
         ):
-            limiter.adapt(response.headers)
+            if response.url.host == request_url.host:
+                # A redirect elsewhere (content negotiation) reports that host's limits, not ours.
+                limiter.adapt(response.headers)
             status = response.status
-            # Read the body while holding the slot: the upstream counts us until it is sent.
-            body = await response.read() if status == 200 else b""
+            # Read the body while holding the slot: the upstream counts us until it is sent. Error
+            # bodies are read too (never parsed), so the connection goes back to the pool.
+            body = await response.read()
             retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
     except TimeoutError:
         reason = f"timed out after {endpoint.timeout_s:g} s"
@@ -171,7 +186,7 @@ def _answer(
     if status == 404:
         return None
     if status in (400, 414):
-        msg = f"{endpoint.name} rejected the request with {status}: {url}"
+        msg = f"{endpoint.name} rejected the request with {status}: {_brief(url)}"
         raise BatchRejectedError(msg)
     if status == 429:
         reason = "answered 429 Too Many Requests"
@@ -182,8 +197,13 @@ def _answer(
     if status == 403:
         msg = f"{endpoint.name} refused us with 403 (a block); ask its support before retrying"
         raise RegistryError(msg)
-    msg = f"{endpoint.name} answered {status}, which we do not expect: {url}"
+    msg = f"{endpoint.name} answered {status}, which we do not expect: {_brief(url)}"
     raise RegistryError(msg)
+
+
+def _brief(url: str, limit: int = 160) -> str:
+    """The URL, shortened for a log line or an error message (batch URLs run to 4 KB)."""
+    return url if len(url) <= limit else f"{url[: limit - 3]}..."
 
 
 def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> float | None:

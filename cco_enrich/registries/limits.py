@@ -11,6 +11,7 @@ Three local guards, then an optional shared backend (shared_limits.py) for sever
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import uuid
@@ -33,6 +34,9 @@ DOI_CN = "doi-cn"
 WINDOW_MARGIN_S = 0.025
 """Slack added to every window: requests arrive upstream a little later than we send them."""
 SHARED_POLL_S = 0.02
+SHARED_SLOT_TTL_S = 6.0
+"""A shared in-flight slot is refreshed every third of this while its request runs, so a worker
+that dies mid-request (SIGKILL, OOM) blocks the pool's slot for at most this long."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +54,11 @@ class PoolLimit:
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
-    """The limits of every pool; `polite()` when a mailto is configured, else `public()`."""
+    """The limits of every pool; `polite()` when a mailto is configured, else `public()`.
+
+    doi.org publishes no limits; `doi-ra` and `doi-cn` go to the same host, so their defaults
+    add up to 10/s and 5 in flight, what our stand-in of doi.org allows.
+    """
 
     crossref_single: PoolLimit
     crossref_list: PoolLimit
@@ -66,7 +74,7 @@ class PoolLimits:
             crossref_list=PoolLimit(3, 1.0, 3),
             datacite=PoolLimit(1000, 300.0, 3),
             doi_ra=PoolLimit(5, 1.0, 3),
-            doi_cn=PoolLimit(5, 1.0, 3),
+            doi_cn=PoolLimit(5, 1.0, 2),
         )
 
     @classmethod
@@ -77,7 +85,7 @@ class PoolLimits:
             crossref_list=PoolLimit(1, 1.0, 1),
             datacite=PoolLimit(500, 300.0, 3),
             doi_ra=PoolLimit(5, 1.0, 3),
-            doi_cn=PoolLimit(5, 1.0, 3),
+            doi_cn=PoolLimit(5, 1.0, 2),
         )
 
     def by_pool(self) -> dict[str, PoolLimit]:
@@ -100,6 +108,10 @@ class SharedLimitBackend(Protocol):
 
     async def acquire_slot(self, pool: str, holder: str, in_flight: int, ttl_s: float) -> bool:
         """Take one of `in_flight` slots for `holder` (until `ttl_s` at the latest)."""
+        ...
+
+    async def refresh_slot(self, pool: str, holder: str, ttl_s: float) -> None:
+        """Keep `holder`'s slot for another `ttl_s` (a long request is still running)."""
         ...
 
     async def release_slot(self, pool: str, holder: str) -> None:
@@ -160,7 +172,7 @@ class PoolLimiter:
         *,
         shared: SharedLimitBackend | None = None,
         margin_s: float = WINDOW_MARGIN_S,
-        slot_ttl_s: float = 120.0,
+        slot_ttl_s: float = SHARED_SLOT_TTL_S,
     ) -> None:
         self.name = name
         self.shared = shared
@@ -230,10 +242,15 @@ class PoolLimiter:
         await self._slots.acquire()
         try:
             holder = await self._acquire_shared_slot()
+            keeper = (
+                asyncio.create_task(self._keep_shared_slot(holder)) if holder is not None else None
+            )
             try:
                 await self._wait_for_start()
                 yield
             finally:
+                if keeper is not None:
+                    keeper.cancel()
                 if holder is not None and self.shared is not None:
                     # Shielded: a cancelled request must still hand its slot back (else: ttl).
                     await asyncio.shield(self.shared.release_slot(self.name, holder))
@@ -249,6 +266,13 @@ class PoolLimiter:
             if await self.shared.acquire_slot(self.name, holder, limit, self.slot_ttl_s):
                 return holder
             await asyncio.sleep(SHARED_POLL_S)
+
+    async def _keep_shared_slot(self, holder: str) -> None:
+        assert self.shared is not None
+        while True:
+            await asyncio.sleep(self.slot_ttl_s / 3)
+            with contextlib.suppress(Exception):  # a missed refresh only shortens the slot
+                await self.shared.refresh_slot(self.name, holder, self.slot_ttl_s)
 
     async def _wait_for_start(self) -> None:
         loop = asyncio.get_running_loop()

@@ -55,6 +55,14 @@ end
 return 0
 """
 
+# KEYS: slots. ARGV: ttl in microseconds, holder id. Pushes a held slot's expiry out (XX: never
+# re-creates a slot that already expired and may have been handed to someone else).
+_REFRESH_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+return redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[2])
+"""
+
 # KEYS: pause. ARGV: milliseconds. Never shortens a longer pause already set.
 _PAUSE = """
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
@@ -72,6 +80,7 @@ class RedisLimitBackend:
         self._try_start = redis.register_script(_TRY_START)
         self._acquire_slot = redis.register_script(_ACQUIRE_SLOT)
         self._pause = redis.register_script(_PAUSE)
+        self._refresh_slot = redis.register_script(_REFRESH_SLOT)
         self._member = uuid.uuid4().hex
         self._counter = 0
 
@@ -91,6 +100,12 @@ class RedisLimitBackend:
             args=[in_flight, math.ceil(ttl_s * 1_000_000), holder],
         )
         return bool(int(acquired))
+
+    async def refresh_slot(self, pool: str, holder: str, ttl_s: float) -> None:
+        """Keep `holder`'s slot for another `ttl_s` (a long request is still running)."""
+        await self._refresh_slot(
+            keys=[SLOTS_KEY.format(pool=pool)], args=[math.ceil(ttl_s * 1_000_000), holder]
+        )
 
     async def release_slot(self, pool: str, holder: str) -> None:
         """Give `holder`'s slot back."""

@@ -170,6 +170,7 @@ function updateRow(row, status, now) {
   row.state.dataset.state = status.status;
   const percent = Math.max(0, Math.min(100, Number(status.percent) || 0));
   row.bar.style.width = `${percent}%`;
+  row.bar.parentElement.dataset.state = status.status;
   row.percent.textContent = `${percent}%`;
   const parts = [`${fmt(status.done)}/${fmt(status.total)} done`, `${fmt(status.enriched)} enriched`];
   if (status.not_found) parts.push(`${fmt(status.not_found)} not found`);

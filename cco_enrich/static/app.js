@@ -147,6 +147,7 @@ function authorsCell(authors) {
   td.dataset.label = "Authors";
   const named = (authors || []).filter((a) => shortName(a));
   if (!named.length) {
+    td.classList.add("empty");
     td.append(el("span", "muted", "–"));
     return td;
   }
@@ -375,6 +376,9 @@ function renderStatus(status) {
 
   const terminal = TERMINAL.has(status.status);
   $("cancel").hidden = !ACTIVE.has(status.status);
+  const pending = Math.max(0, status.total - status.done);
+  $("resume").hidden = !(terminal && pending > 0);
+  $("resume").textContent = `Resume (${fmt(pending)} left)`;
   $("retry").hidden = !(terminal && status.failed > 0);
   $("retry").textContent = `Retry ${plural(status.failed, "failed", "failed")}`;
   $("rerun").hidden = !(terminal || status.status === "idle");
@@ -653,6 +657,10 @@ function retryFailed() {
   act($("retry"), "POST", `${sessionPath()}/retry`, restart);
 }
 
+function resume() {
+  act($("resume"), "POST", `${sessionPath()}/enrich`, restart);
+}
+
 function rerunAll() {
   const idle = state.status?.status === "idle";
   if (!idle) {
@@ -708,6 +716,7 @@ function setUp() {
     onFileChosen();
   });
   $("cancel").addEventListener("click", cancelSession);
+  $("resume").addEventListener("click", resume);
   $("retry").addEventListener("click", retryFailed);
   $("rerun").addEventListener("click", rerunAll);
   $("show-more").addEventListener("click", () => {

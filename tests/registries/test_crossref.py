@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from fakes import CROSSREF_URL, FakeUpstreams, crossref_record, load, mock_http
 from yarl import URL
 
 from cco_enrich.doi import DOI, normalise_doi
 from cco_enrich.registries import CrossrefClient, RetryPolicy
 from cco_enrich.registries._http import Endpoint
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
+from tests.fakes import CROSSREF_URL, FakeUpstreams, crossref_record, load, mock_http
 
 SICI = "10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI{n}>3.0.CO;2-{n}"
 
@@ -107,6 +107,7 @@ async def test_recorded_batch_is_matched_by_lower_cased_doi(
         DOI("10.1007/10452.1573-5125"),
     ]
     body = load("crossref_works_filter_3.json")
+    body["message"]["items"] += [{"title": ["no DOI"]}, "junk", {"DOI": "10.5555/not-asked-for"}]
     crossref = client(http)
     mock.get(crossref.list_url(dois), payload=body)
     works = await crossref.lookup_batch(dois)

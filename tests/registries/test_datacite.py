@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from fakes import DATACITE_URL, FakeUpstreams, datacite_attributes, load, mock_http
 
 from cco_enrich.doi import DOI
 from cco_enrich.registries import DataCiteClient, RetryPolicy
 from cco_enrich.registries._http import Endpoint
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
+from tests.fakes import DATACITE_URL, FakeUpstreams, datacite_attributes, load, mock_http
 
 
 @pytest.fixture

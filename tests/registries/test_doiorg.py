@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from fakes import DOI_URL, FakeUpstreams, load, mock_http
 
 from cco_enrich.doi import DOI
 from cco_enrich.registries import DoiOrgClient, MemoryPrefixCache, RaAnswer, RetryPolicy
 from cco_enrich.registries._http import Endpoint
 from cco_enrich.registries.doiorg import DOES_NOT_EXIST, INVALID, UNKNOWN
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
+from tests.fakes import DOI_URL, FakeUpstreams, load, mock_http
 
 
 @pytest.fixture
@@ -78,6 +78,8 @@ async def test_statuses_and_omissions_are_answers_too(
         {"DOI": "10.1000/a", "RA": "mEDRA"},
         {"DOI": "10.99999", "status": "DOI does not exist"},
         {"status": "Invalid DOI"},  # no DOI: matched by position
+        "junk",
+        {"DOI": "10.5555/not-asked-for", "RA": "Crossref"},
     ]
     mock.get(doiorg.ra_url(keys), payload=payload)
     assert await doiorg.agencies(keys) == {

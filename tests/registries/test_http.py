@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from fakes import mock_http
 from yarl import URL
 
 from cco_enrich.errors import BatchRejectedError, RegistryError, RegistryUnavailableError
 from cco_enrich.registries import RetryPolicy
 from cco_enrich.registries._http import Endpoint, get_json, pack_terms, parse_retry_after
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
+from tests.fakes import mock_http
 
 BASE = "http://registry.test/prefix"
 URL_A = f"{BASE}/works/10.1000%2Fa"
@@ -36,18 +36,18 @@ def mock() -> Iterator[aioresponses]:
         yield mocked
 
 
-def endpoint(http: aiohttp.ClientSession, **changes: object) -> Endpoint:
-    fields: dict[str, object] = {
-        "http": http,
-        "base_url": BASE,
-        "name": "Crossref",
-        "user_agent": "cco_enrich/test (mailto:me@example.org)",
-        "retry": NO_WAIT,
-        "timeout_s": 30.0,
-        "mailto": None,
-    }
-    fields.update(changes)
-    return Endpoint(**fields)  # type: ignore[arg-type]
+def endpoint(
+    http: aiohttp.ClientSession, *, base_url: str = BASE, mailto: str | None = None
+) -> Endpoint:
+    return Endpoint(
+        http=http,
+        base_url=base_url,
+        name="Crossref",
+        user_agent="cco_enrich/test (mailto:me@example.org)",
+        retry=NO_WAIT,
+        timeout_s=30.0,
+        mailto=mailto,
+    )
 
 
 def limiter(in_flight: int = 3) -> PoolLimiter:
@@ -75,8 +75,8 @@ def calls(mock: aioresponses, url: str = URL_A) -> int:
 async def test_transient_faults_are_retried_until_success(
     http: aiohttp.ClientSession, mock: aioresponses, first: dict[str, object]
 ) -> None:
-    mock.get(URL_A, **first)  # type: ignore[arg-type]
-    mock.get(URL_A, **first)  # type: ignore[arg-type]
+    mock.get(URL_A, **first)
+    mock.get(URL_A, **first)
     mock.get(URL_A, payload={"message": {"DOI": "10.1000/a"}})
     answer = await get_json(endpoint(http), limiter(), URL_A)
     assert answer == {"message": {"DOI": "10.1000/a"}}
@@ -102,7 +102,7 @@ async def test_transient_faults_are_retried_until_success(
 async def test_after_the_last_attempt_the_reason_reads_plainly(
     http: aiohttp.ClientSession, mock: aioresponses, fault: dict[str, object], reason: str
 ) -> None:
-    mock.get(URL_A, repeat=True, **fault)  # type: ignore[arg-type]
+    mock.get(URL_A, repeat=True, **fault)
     with pytest.raises(RegistryUnavailableError) as caught:
         await get_json(endpoint(http), limiter(), URL_A)
     assert str(caught.value) == reason
@@ -198,6 +198,7 @@ def test_parse_retry_after_seconds_and_http_dates() -> None:
     assert parse_retry_after("-3") == 0.0
     assert parse_retry_after("Thu, 01 Jan 2026 12:00:30 GMT", now=now) == 30.0
     assert parse_retry_after("Thu, 01 Jan 2026 11:00:00 GMT", now=now) == 0.0
+    assert parse_retry_after("Thu, 01 Jan 2026 12:00:05 -0000", now=now) == 5.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after("inf") is None
     assert parse_retry_after(None) is None
@@ -210,6 +211,11 @@ def test_backoff_is_exponential_capped_and_fully_jittered() -> None:
     jittered = RetryPolicy(wait_initial_s=1.0, wait_max_s=10.0)
     assert all(0 <= jittered.backoff_s(3) <= 4 for _ in range(50))
     assert RetryPolicy(wait_initial_s=0).backoff_s(5) == 0
+
+
+def test_a_policy_needs_at_least_one_attempt() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        RetryPolicy(attempts=0)
 
 
 def test_pack_terms_fills_groups_up_to_the_room() -> None:

@@ -6,9 +6,9 @@ import asyncio
 import time
 
 import pytest
-from fakes import Recorder
 
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter, PoolLimits
+from tests.fakes import Recorder
 
 WINDOW_S = 0.2
 

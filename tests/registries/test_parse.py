@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes import load
 
 from cco_enrich.models import Author
 from cco_enrich.registries.parse import (
@@ -15,6 +14,7 @@ from cco_enrich.registries.parse import (
     work_from_csl,
     work_from_datacite,
 )
+from tests.fakes import load
 
 
 def crossref_message(name: str) -> dict[str, Any]:
@@ -242,6 +242,11 @@ def test_datacite_title_falls_back_to_the_first_and_bad_year_is_none() -> None:
     }
     work = work_from_datacite(attributes, "10.5281/zenodo.2")
     assert (work.title, work.year, work.type) == ("Only a subtitle", None, "conference-paper")
+
+
+def test_datacite_record_without_titles_or_types() -> None:
+    work = work_from_datacite({"titles": [], "types": {"resourceType": "x"}}, "10.5281/zenodo.3")
+    assert (work.title, work.type, work.authors) == (None, None, ())
 
 
 def test_csl_from_crossref_content_negotiation() -> None:

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from fakes import Recorder
 from redis.asyncio import Redis
 
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
 from cco_enrich.registries.shared_limits import SLOTS_KEY, RedisLimitBackend
+from tests.fakes import Recorder
 
 pytestmark = pytest.mark.redis
 

@@ -1,0 +1,549 @@
+"""The web page and the admin page in headless Chromium, against the whole stack run as processes.
+
+redis-server (the `redis_server` fixture), the stand-in registries (`python -m tests.standin`), an
+arq worker and the API (uvicorn) each run as their own process, wired together by CCO_* variables.
+Screenshots land in docs/ (screenshot.png, admin-screenshot.png) for the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+DOCS = ROOT / "docs"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ADMIN_TOKEN = "browser-test-admin-token"
+MARKUP_DOI = "10.1371/markup.test.0001"
+# Upstream sends the markup escaped, so it survives tag stripping and ends up as literal text.
+MARKUP_TITLE = "<img src=x onerror=alert(1)> <script>alert(2)</script> is a title"
+DONE_TIMEOUT_MS = 90_000
+PLAIN_DOI = r"10\.\d+/[a-z0-9.]+"
+
+# Run in a subprocess from the repository root, where `tests.standin` is importable.
+_MAKE_CORPUS = """
+import sys
+from tests.standin.corpus import make_corpus
+from tests.standin.records import Draft, DraftAuthor
+from tests.standin.series import CROSSREF_SERIES
+
+corpus = make_corpus(22, 6, 0, 2, seed=11)
+plos = CROSSREF_SERIES[0]
+corpus.add(Draft(
+    doi=sys.argv[2], agency=plos.agency, template=plos.template, work_type=plos.work_type,
+    publisher=plos.publisher,
+    title="&lt;img src=x onerror=alert(1)&gt; &lt;script&gt;alert(2)&lt;/script&gt; is a title",
+    authors=(DraftAuthor(given="Ada", family="Lovelace", orcid="https://orcid.org/0000-0002-1825-0097"),),
+    date=(2021, 3, 4), container=plos.containers[0] if plos.containers else None,
+    created="2021-03-04T05:06:07.000Z",
+))
+open(sys.argv[1], "w", encoding="utf-8").write(corpus.to_json())
+"""
+
+
+@dataclass
+class Stack:
+    """The stand-in, a worker and the API, started in order; `stop()` ends what it started."""
+
+    directory: Path
+    redis_url: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[IO[bytes]] = field(default_factory=list)
+    api: str = ""
+    standin: str = ""
+    corpus: dict[str, Any] = field(default_factory=dict)
+
+    def env(self, standin_port: int) -> dict[str, str]:
+        base = f"http://127.0.0.1:{standin_port}"
+        return {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "CCO_REDIS_URL": self.redis_url,
+            "CCO_CROSSREF_URL": f"{base}/crossref",
+            "CCO_DATACITE_URL": f"{base}/datacite",
+            "CCO_DOI_URL": f"{base}/doi",
+            "CCO_MAILTO": "test@example.org",
+            "CCO_ADMIN_TOKEN": ADMIN_TOKEN,
+            "CCO_RETRY_ATTEMPTS": "2",
+            "CCO_RETRY_WAIT_INITIAL_S": "0.05",
+            "CCO_RETRY_WAIT_MAX_S": "0.2",
+            "CCO_LOG_LEVEL": "INFO",
+        }
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.directory / f"{name}.log").open("wb")
+        self.logs.append(log)
+        stdout = subprocess.PIPE if name == "standin" else log
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=stdout, stderr=log)
+        self.processes.append(process)
+        return process
+
+    def start(self, *standin_args: str) -> None:
+        """Write the corpus, then start the stand-in (with `standin_args`), a worker and the API."""
+        corpus_file = self.directory / "corpus.json"
+        subprocess.run(
+            [sys.executable, "-c", _MAKE_CORPUS, str(corpus_file), MARKUP_DOI],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=True,
+        )
+        self.corpus = json.loads(corpus_file.read_text(encoding="utf-8"))
+        standin = self.spawn(
+            "standin",
+            [
+                sys.executable,
+                "-m",
+                "tests.standin",
+                "--port",
+                "0",
+                "--corpus",
+                str(corpus_file),
+                "--no-limits",
+                *standin_args,
+            ],
+            {**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert standin.stdout is not None
+        ready = standin.stdout.readline().decode()
+        assert ready.startswith("READY "), f"stand-in did not start: {ready!r}\n{self.report()}"
+        env = self.env(int(ready.split()[1]))
+        self.spawn("worker", [str(BIN / "arq"), "cco_enrich.WorkerSettings"], env)
+        port = _free_port()
+        self.spawn(
+            "api",
+            [
+                str(BIN / "uvicorn"),
+                "cco_enrich.api:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env,
+        )
+        self.api = f"http://127.0.0.1:{port}"
+        self.standin = f"http://127.0.0.1:{ready.split()[1]}/_standin"
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.api}/healthz", timeout=1) as response:
+                    if json.loads(response.read()).get("redis") == "ok":
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"the API did not become healthy\n{self.report()}")
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """A JSON request to the API (or to the stand-in, given a whole URL)."""
+        data = json.dumps(body).encode() if body is not None else None
+        url = path if path.startswith("http") else f"{self.api}{path}"
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def report(self) -> str:
+        """The tail of every process log, for a failure message."""
+        for log in self.logs:
+            if not log.closed:
+                log.flush()
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
+            for path in sorted(self.directory.glob("*.log"))
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+            if process.stdout is not None:
+                process.stdout.close()
+        for log in self.logs:
+            log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's Chromium; a laptop without it skips, CI fails."""
+    if os.path.exists(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail(
+            f"{CHROMIUM} is missing; CI must run the browser tests (apt-get install chromium)"
+        )
+    pytest.skip(
+        f"{CHROMIUM} is missing on this machine (apt-get install chromium); CI runs this test"
+    )
+
+
+@pytest.fixture
+def make_stack(redis_server: Any, tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    """Starts the stack with extra stand-in arguments (one stack per test); stops it after."""
+    stacks: list[Stack] = []
+
+    def make(*standin_args: str) -> Stack:
+        running = Stack(directory=tmp_path, redis_url=redis_server.url)
+        stacks.append(running)
+        running.start(*standin_args)
+        return running
+
+    try:
+        yield make
+    finally:
+        for running in stacks:
+            running.stop()
+            print(running.report())  # pytest shows it when the test failed
+
+
+@pytest.fixture
+def stack(make_stack: Callable[..., Stack]) -> Stack:
+    return make_stack()
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def _plain_doi(corpus: dict[str, Any]) -> str:
+    """A DOI of letters, digits and dots: its upper-case resolver spelling is the same DOI."""
+    return str(next(w["doi"] for w in corpus["works"] if re.fullmatch(PLAIN_DOI, w["doi"])))
+
+
+def _row(page: Page, doi: str) -> Any:
+    return page.locator("#rows tr", has=page.locator(".identifier", has_text=doi))
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+def test_curator_pastes_dois_and_watches_them_enrich(stack: Stack, page: Page) -> None:
+    """Paste, start, follow to 100 %, read the table, filter it, download, reload and resume."""
+    works = stack.corpus["works"]
+    missing = stack.corpus["missing"]
+    duplicate = "https://doi.org/" + _plain_doi(stack.corpus).upper()
+    lines = [w["doi"] for w in works] + missing
+    lines += ["not-a-doi", "https://example.org/dataset/42", duplicate]
+    dialogs: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+
+    page.goto(f"{stack.api}/")
+    expect(page.get_by_label("Paste identifiers, one a line")).to_be_visible()
+    page.get_by_label("Paste identifiers, one a line").fill("\n".join(lines))
+    page.get_by_role("button", name="Start enrichment").click()
+
+    expect(page.locator("#ingest-summary")).to_have_text(
+        f"{len(lines)} identifiers: {len(works) + len(missing)} DOIs, 1 duplicate merged, "
+        "1 invalid, 1 URL kept as given"
+    )
+    assert re.search(r"\?session=[A-Za-z0-9_-]+$", page.url), page.url
+    expect(page.locator("#state-badge")).to_have_attribute(
+        "data-state", "completed", timeout=DONE_TIMEOUT_MS
+    )
+    expect(page.locator("#percent")).to_have_text("100%")
+    expect(page.locator("#progress")).to_have_attribute("aria-valuenow", "100")
+
+    rows = page.locator("#rows tr")
+    expect(rows).to_have_count(len(lines) - 1)
+    expect(page.locator("#rows tr[data-status=enriched]")).to_have_count(len(works))
+    expect(page.locator("#rows tr[data-status=not_found]")).to_have_count(len(missing))
+    expect(page.locator("#rows tr[data-status=invalid]")).to_have_count(1)
+    expect(page.locator("#rows tr[data-status=skipped]")).to_have_count(1)
+    expect(page.locator("#chips")).to_contain_text(f"{len(works)} enriched")
+
+    known = [w for w in works if w["title"] and w["doi"] != MARKUP_DOI]
+    for work in (known[0], known[3], next(w for w in known if w["registry"] == "datacite")):
+        row = _row(page, work["doi"])
+        expect(row.locator(".work")).to_have_text(work["title"])
+        if re.fullmatch(PLAIN_DOI, work["doi"]):  # else the href is percent-encoded
+            expect(row.locator(".work")).to_have_attribute("href", work["url"])
+        expect(row.locator("td.year")).to_have_text(str(work["year"] or ""))
+
+    # Markup in a title is shown as text: no element made from it, no script run.
+    markup = _row(page, MARKUP_DOI)
+    expect(markup.locator(".work")).to_have_text(MARKUP_TITLE)
+    expect(page.locator("#rows img, #rows script")).to_have_count(0)
+    expect(markup.locator("a.orcid")).to_have_attribute(
+        "href", "https://orcid.org/0000-0002-1825-0097"
+    )
+
+    page.screenshot(path=str(DOCS / "screenshot.png"), full_page=True, animations="disabled")
+
+    # Filter by status, then search, then back to everything.
+    page.locator("#filters button[data-filter=not_found]").click()
+    expect(page.locator("#filters button[data-filter=not_found]")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(rows).to_have_count(len(missing))
+    expect(page.locator("#rows tr:not([data-status=not_found])")).to_have_count(0)
+    page.locator("#filters button[data-filter=all]").click()
+    expect(rows).to_have_count(len(lines) - 1)
+    page.get_by_label("Find in titles, DOIs and authors").fill(known[3]["title"])
+    expect(rows).to_have_count(1)
+    page.get_by_label("Find in titles, DOIs and authors").fill("")
+    expect(rows).to_have_count(len(lines) - 1)
+
+    for link in page.locator("a[data-format]").all():
+        href = link.get_attribute("href")
+        assert href is not None
+        assert link.get_attribute("download") is not None
+        response = page.request.get(f"{stack.api}{href}")
+        assert response.status == 200, (href, response.status, response.text()[:300])
+        assert response.headers["content-disposition"].startswith("attachment"), href
+        assert response.body(), href
+
+    # A reload resumes the session from the URL.
+    page.reload()
+    expect(page.locator("#state-badge")).to_have_attribute("data-state", "completed")
+    expect(rows).to_have_count(len(lines) - 1)
+    assert dialogs == []
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+def test_curator_retries_the_lookups_that_failed(stack: Stack, page: Page) -> None:
+    """Registries down: the DOIs end `failed`; once they are back, Retry failed enriches them."""
+    fault = {"pool": "*", "kind": "503", "count": 100_000}
+    assert stack.request("POST", f"{stack.standin}/faults", fault)[0] == 200
+    dois = [w["doi"] for w in stack.corpus["works"][-6:]]
+    page.goto(f"{stack.api}/")
+    page.get_by_label("Paste identifiers, one a line").fill("\n".join(dois))
+    page.get_by_role("button", name="Start enrichment").click()
+    expect(page.locator("#state-badge")).to_have_attribute(
+        "data-state", re.compile("completed|failed"), timeout=DONE_TIMEOUT_MS
+    )
+    expect(page.locator("#rows tr[data-status=failed]")).to_have_count(len(dois))
+    expect(page.locator("#rows tr[data-status=failed] .note").first).not_to_be_empty()
+    expect(page.locator("#chips")).to_contain_text(f"{len(dois)} failed")
+
+    assert stack.request("POST", f"{stack.standin}/reset")[0] == 200
+    page.get_by_role("button", name=f"Retry {len(dois)} failed").click()
+    expect(page.locator("#state-badge")).to_have_attribute(
+        "data-state", "completed", timeout=DONE_TIMEOUT_MS
+    )
+    expect(page.locator("#rows tr[data-status=enriched]")).to_have_count(len(dois))
+    expect(page.get_by_role("button", name=re.compile("^Retry"))).to_be_hidden()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+def test_curator_cancels_and_then_resumes(make_stack: Callable[..., Stack], page: Page) -> None:
+    """Cancel stops a slow run and keeps what is done; Resume looks up only what is left."""
+    stack = make_stack("--latency-base", "2.0")
+    works = stack.corpus["works"]
+    page.goto(f"{stack.api}/")
+    page.get_by_label("Paste identifiers, one a line").fill("\n".join(w["doi"] for w in works))
+    page.get_by_role("button", name="Start enrichment").click()
+    expect(page.locator("#state-badge")).to_have_attribute("data-state", "running")
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#state-badge")).to_have_attribute(
+        "data-state", "cancelled", timeout=30_000
+    )
+    expect(page.get_by_role("button", name="Cancel")).to_be_hidden()
+    resume = page.get_by_role("button", name=re.compile(r"^Resume \(\d+ left\)$"))
+    expect(resume).to_be_visible()
+    resume.click()
+    expect(page.locator("#state-badge")).to_have_attribute(
+        "data-state", "completed", timeout=DONE_TIMEOUT_MS
+    )
+    expect(page.locator("#rows tr[data-status=enriched]")).to_have_count(len(works))
+    expect(resume).to_be_hidden()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+def test_page_falls_back_to_polling_without_event_source(stack: Stack, browser: Browser) -> None:
+    """Where EventSource is missing, the page polls the status and still reaches 100 %."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    context.add_init_script("delete window.EventSource;")
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.api}/")
+        dois = [w["doi"] for w in stack.corpus["works"][:5]]
+        page.get_by_label("Paste identifiers, one a line").fill("\n".join(dois))
+        page.get_by_role("button", name="Start enrichment").click()
+        expect(page.locator("#state-badge")).to_have_attribute(
+            "data-state", "completed", timeout=DONE_TIMEOUT_MS
+        )
+        expect(page.locator("#rows tr[data-status=enriched]")).to_have_count(len(dois))
+        expect(page.locator("#connection")).to_be_hidden()
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+def test_curator_uploads_a_bibtex_file(stack: Stack, page: Page) -> None:
+    """A chosen file goes up as multipart `file` and wins over the textarea."""
+    works = stack.corpus["works"][3:7]
+    bibtex = "\n".join(
+        f"@article{{w{i}, title={{Whatever}}, doi={{{w['doi']}}}}}" for i, w in enumerate(works)
+    )
+    page.goto(f"{stack.api}/")
+    page.get_by_label("Or upload a file").set_input_files(
+        {"name": "refs.bib", "mimeType": "application/x-bibtex", "buffer": bibtex.encode()}
+    )
+    expect(page.get_by_label("Paste identifiers, one a line")).to_be_disabled()
+    page.get_by_role("button", name="Start enrichment").click()
+    expect(page.locator("#ingest-summary")).to_have_text(f"{len(works)} identifiers: 4 DOIs")
+    expect(page.locator("#state-badge")).to_have_attribute(
+        "data-state", "completed", timeout=DONE_TIMEOUT_MS
+    )
+    expect(page.locator("#rows tr[data-status=enriched]")).to_have_count(len(works))
+    expect(_row(page, works[0]["doi"]).locator(".work")).to_have_text(works[0]["title"])
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(60)
+def test_api_errors_are_shown_to_the_curator(stack: Stack, page: Page) -> None:
+    """An empty list is refused by the page; a file of nothing but junk shows the API's message."""
+    page.goto(f"{stack.api}/")
+    page.get_by_role("button", name="Start enrichment").click()
+    expect(page.locator("#form-error")).to_have_text(
+        "Paste at least one identifier, or choose a file."
+    )
+    page.get_by_label("Or upload a file").set_input_files(
+        {"name": "list.json", "mimeType": "application/json", "buffer": b"{not json"}
+    )
+    page.get_by_role("button", name="Start enrichment").click()
+    expect(page.locator("#form-error")).to_be_visible()
+    expect(page.locator("#form-error")).not_to_have_text(re.compile(r"^The server answered"))
+    page.goto(f"{stack.api}/?session=doesnotexist123")
+    expect(page.locator("#form-error")).to_contain_text("That session is gone")
+
+
+def _wait_terminal(stack: Stack, session_id: str, timeout_s: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status, body = stack.request("GET", f"/api/sessions/{session_id}/status")
+        if status == 200 and body["status"] in ("completed", "failed", "cancelled"):
+            return body  # type: ignore[no-any-return]
+        time.sleep(0.2)
+    raise AssertionError(f"session {session_id} did not finish\n{stack.report()}")
+
+
+def _create(stack: Stack, dois: list[str], *, enrich: bool = True) -> str:
+    status, created = stack.request(
+        "POST", f"/api/sessions?enrich={str(enrich).lower()}", {"identifiers": dois}
+    )
+    assert status == 201, created
+    return str(created["id"])
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+def test_admin_logs_in_sees_the_queue_and_acts_on_sessions(stack: Stack, page: Page) -> None:
+    """Login, counts, workers, sessions; Retry failed and Delete act through the public API."""
+    works = [w["doi"] for w in stack.corpus["works"]]
+    fault = {"pool": "*", "kind": "503", "count": 100_000}
+    stack.request("POST", f"{stack.standin}/faults", fault)
+    failing = _create(stack, works[-3:])
+    assert _wait_terminal(stack, failing)["failed"] == 3
+    stack.request("POST", f"{stack.standin}/reset")
+    done = _create(stack, works[:8] + stack.corpus["missing"])
+    assert _wait_terminal(stack, done)["status"] == "completed"
+    idle = _create(stack, works[:2], enrich=False)
+
+    page.goto(f"{stack.api}/admin")
+    expect(page.get_by_role("heading", name="Admin login")).to_be_visible()
+    page.get_by_label("Admin token").fill("not the token")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not the admin token")
+    page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    expect(page.locator("#counts .stat[data-state=idle] .value")).to_have_text("1")
+    expect(page.locator("#workers tr")).to_have_count(1)
+    expect(page.locator("#workers tr td").nth(4)).to_have_text(re.compile(r"^\d+ s ago$"))
+    expect(page.locator("#sessions tr")).to_have_count(3)
+    done_row = page.locator(f"#sessions tr[data-id='{done}']")
+    expect(done_row).to_contain_text("completed")
+    expect(done_row).to_contain_text("100%")
+    failing_row = page.locator(f"#sessions tr[data-id='{failing}']")
+    expect(failing_row).to_contain_text("3 failed")
+    retry = failing_row.get_by_role("button", name=re.compile("^Retry failed"))
+    expect(retry).to_be_visible()
+    page.screenshot(path=str(DOCS / "admin-screenshot.png"), full_page=True, animations="disabled")
+
+    retry.click()
+    expect(retry).to_be_hidden(timeout=DONE_TIMEOUT_MS)
+    expect(failing_row).to_contain_text("3 enriched", timeout=DONE_TIMEOUT_MS)
+
+    page.once("dialog", _accept)
+    page.locator(f"#sessions tr[data-id='{idle}']").get_by_role(
+        "button", name=re.compile("^Delete")
+    ).click()
+    expect(page.locator("#sessions tr")).to_have_count(2)
+    assert stack.request("GET", f"/api/sessions/{idle}")[0] == 404
+
+
+def _accept(dialog: Dialog) -> None:
+    dialog.accept()

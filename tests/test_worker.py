@@ -1,0 +1,147 @@
+"""The arq worker against a real redis-server and the stand-in registries, in burst mode."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from arq import create_pool
+from arq.connections import ArqRedis
+from arq.worker import Worker
+
+from cco_enrich.models import JobState, ResourceStatus
+from cco_enrich.settings import Settings
+from cco_enrich.store import SessionStore, redis_settings
+from cco_enrich.worker import WorkerSettings, sweep_sessions
+from tests.conftest import RedisServer
+from tests.standin import Corpus, Policy, StandinServer, make_corpus
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def corpus() -> Corpus:
+    return make_corpus(40, 12, 4, 6, seed=3)
+
+
+@pytest.fixture
+async def standin(corpus: Corpus) -> AsyncIterator[StandinServer]:
+    async with StandinServer(corpus, Policy()) as server:
+        yield server
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[ArqRedis]:
+    pool = await create_pool(redis_settings(redis_server.url))
+    yield pool
+    await pool.aclose()
+
+
+def _settings(redis_server: RedisServer, standin: StandinServer, **overrides: Any) -> Settings:
+    return Settings(
+        redis_url=redis_server.url,
+        crossref_url=standin.crossref_url,
+        datacite_url=standin.datacite_url,
+        doi_url=standin.doi_url,
+        mailto="tests@example.org",
+        retry_wait_initial_s=0.01,
+        **overrides,
+    )
+
+
+def _worker(redis: ArqRedis, settings: Settings) -> Worker:
+    return Worker(
+        functions=WorkerSettings.functions,
+        on_startup=WorkerSettings.on_startup,
+        on_shutdown=WorkerSettings.on_shutdown,
+        redis_pool=redis,
+        queue_name=WorkerSettings.queue_name,
+        burst=True,
+        poll_delay=0.05,
+        max_tries=WorkerSettings.max_tries,
+        job_timeout=60,
+        handle_signals=False,
+        ctx={"settings": settings},
+    )
+
+
+async def _run_burst(redis: ArqRedis, settings: Settings) -> None:
+    worker = _worker(redis, settings)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+
+
+async def test_worker_enriches_a_session_against_the_registries(
+    redis: ArqRedis, redis_server: RedisServer, standin: StandinServer, corpus: Corpus
+) -> None:
+    """Every resource ends enriched with the registry's facts, or not_found/invalid with a reason."""
+    store = SessionStore(redis, session_ttl_s=600)
+    from cco_enrich.ingest import IdentifierListIngestor
+
+    dois = corpus.dois()
+    result = IdentifierListIngestor(max_identifiers=1000, max_bytes=10**6).ingest_json(
+        {"identifiers": [*dois, "not a doi", dois[0].upper()]}
+    )
+    await store.create("session-0001", result.resources, metadata={})
+    await store.enqueue("session-0001")
+
+    await _run_burst(redis, _settings(redis_server, standin))
+
+    status = await store.status("session-0001")
+    assert status.status is JobState.COMPLETED and status.percent == 100.0
+    assert (status.enriched, status.not_found, status.invalid) == (56, 6, 1)
+    resources = {r.doi: r for r in await store.resources("session-0001") if r.doi}
+    for doi, truth in corpus.works.items():
+        resource = resources[doi]
+        assert resource.status is ResourceStatus.ENRICHED, resource
+        got = resource.model_dump(mode="json")
+        expected = truth.resource_fields()
+        assert {k: got[k] for k in expected} == expected
+    for doi in corpus.missing:
+        assert resources[doi].status is ResourceStatus.NOT_FOUND and resources[doi].error
+    assert all(pool.too_many_requests == 0 for pool in standin.stats.pools.values())
+
+
+async def test_ping_answers_through_the_queue(
+    redis: ArqRedis, redis_server: RedisServer, standin: StandinServer
+) -> None:
+    job = await redis.enqueue_job("ping", "hello")
+    assert job is not None
+    await _run_burst(redis, _settings(redis_server, standin))
+    assert (await job.result(timeout=5)).startswith("pong (hello) from worker ")
+
+
+async def test_sweeper_requeues_a_running_session_whose_worker_died(
+    redis: ArqRedis, redis_server: RedisServer, standin: StandinServer, corpus: Corpus
+) -> None:
+    """A session left 'running' with no lease (SIGKILL) is queued again under a new job id."""
+    store = SessionStore(redis, session_ttl_s=600)
+    from cco_enrich.ingest import IdentifierListIngestor
+
+    result = IdentifierListIngestor(max_identifiers=1000, max_bytes=10**6).ingest_json(
+        {"identifiers": corpus.dois()[:10]}
+    )
+    await store.create("session-dead", result.resources, metadata={})
+    first_job = await store.enqueue("session-dead")
+    # What a SIGKILLed worker leaves: the status says running, arq still lists the job, no lease.
+    status = await store.status("session-dead")
+    await store.set_status("session-dead", status.model_copy(update={"status": JobState.RUNNING}))
+    await redis.delete("arq:queue")
+    await redis.set(f"arq:in-progress:{first_job}", b"1", px=60_000)
+
+    worker = _worker(redis, _settings(redis_server, standin))
+    ctx: dict[str, Any] = {"redis": redis, "settings": worker.ctx["settings"]}
+    await WorkerSettings.on_startup(ctx)
+    try:
+        assert await sweep_sessions(ctx) == 1
+        assert await sweep_sessions(ctx) == 0  # queued now, and arq knows the job
+    finally:
+        await WorkerSettings.on_shutdown(ctx)
+    record = await store.record("session-dead")
+    assert record.job_id == "enrich:session-dead:2"
+
+    await _run_burst(redis, _settings(redis_server, standin))
+    assert (await store.status("session-dead")).status is JobState.COMPLETED
