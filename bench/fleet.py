@@ -30,6 +30,7 @@ class FleetRun:
     """One run of the four sessions."""
 
     label: str
+    offset_s: float  # stand-in clock -> seconds after the first POST
     total_s: float
     runs: list[SessionRun]
     upstream: Upstream
@@ -47,11 +48,13 @@ def _run(stack: BenchStack, label: str, sets: Sequence[list[str]]) -> FleetRun:
     stack.flush()
     time.sleep(1.0)  # every worker has polled the queue once before the sessions arrive
     before = _session_starts(stack)
+    posted = time.time()
     total_s, runs = stack.run_sessions(sets)
     after = _session_starts(stack)
     spread = {name: after[name] - before.get(name, 0) for name in after}
-    upstream = Upstream(stack.standin_stats(), pool_limits(stack.settings))
-    return FleetRun(label, total_s, runs, upstream, spread)
+    stats = stack.standin_stats()
+    upstream = Upstream(stats, pool_limits(stack.settings))
+    return FleetRun(label, stats["started_at"] - posted, total_s, runs, upstream, spread)
 
 
 def run_fleet(stack: BenchStack, corpus: Corpus, sets: Sequence[list[str]]) -> ScenarioResult:
@@ -98,7 +101,9 @@ def run_fleet(stack: BenchStack, corpus: Corpus, sets: Sequence[list[str]]) -> S
         f"C / bound {split.total_s / bound.total_s:.2f}",
     )
     for run in (one, many, split):
-        result.tables.append(run.upstream.table(f"Requests per pool, {run.label}", bound))
+        result.tables.append(
+            run.upstream.table(f"Requests per pool, {run.label}", bound, run.offset_s)
+        )
         ends = ", ".join(fmt_s(r.wall_s) for r in run.runs)
         spread = ", ".join(f"{name} {count}" for name, count in run.spread.items())
         finals = ", ".join(str(r.final.get("status")) for r in run.runs)

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from enum import StrEnum
 from typing import NewType
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from cco_enrich.errors import InvalidDOIError
 
@@ -83,3 +83,13 @@ def classify_identifier(raw: str) -> tuple[IdentifierKind, DOI | None]:
 def doi_prefix(doi: DOI) -> str:
     """The registrant prefix of a DOI: '10.1234' of '10.1234/abc'."""
     return doi.split("/", 1)[0]
+
+
+# DOI Handbook, "Encoding rules for URL presentation": % " # space ? must be encoded, and
+# < > { } ^ [ ] ` | \ + should be; everything else a DOI holds may stand as it is.
+_URL_SAFE = "/:;()._-,~!$&'*=@"
+
+
+def doi_url(doi: str) -> str:
+    """The https://doi.org/ link of a DOI, percent-encoded where a browser would misread it."""
+    return "https://doi.org/" + quote(doi, safe=_URL_SAFE)

@@ -80,8 +80,10 @@ def redis_settings(url: str) -> RedisSettings:
     settings = RedisSettings.from_dsn(url)
     settings.conn_retries = 30
     settings.retry_on_timeout = True
-    settings.retry_on_error = [RedisConnectionError, RedisTimeoutError]
-    settings.retry = Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=20)
+    # OSError too: a refused connect (Redis restarting) is an OSError that redis-py would
+    # otherwise raise at once, and arq's worker exits on it. About 75 s of retries.
+    settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
+    settings.retry = Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=40)
     return settings
 
 

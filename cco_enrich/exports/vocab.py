@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from cco_enrich.doi import IdentifierKind, classify_identifier
+from cco_enrich.doi import IdentifierKind, classify_identifier, doi_url
 from cco_enrich.models import Author, Resource, ResourceStatus, Session
 
 
@@ -148,11 +148,6 @@ def _suffix(number: int) -> str:
 def iri(text: str) -> str:
     """`text` safe to use as a JSON-LD `@id`: characters no IRI may hold are percent-encoded."""
     return quote(text, safe=":/?#[]@!$&'()*+,;=%~._-")
-
-
-def doi_url(doi: str) -> str:
-    """The doi.org URL of a normalised DOI, encoded like the DOI Handbook asks (SICI '<>' too)."""
-    return "https://doi.org/" + quote(doi, safe="/:;()@!$&'*+,=~._-")
 
 
 def export_filename(session: Session, extension: str) -> str:

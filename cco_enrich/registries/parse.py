@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cco_enrich.doi import doi_url
 from cco_enrich.models import Author, Work
 
 CROSSREF = "crossref"
@@ -27,11 +28,6 @@ def clean_text(text: str | None) -> str | None:
         return None
     cleaned = " ".join(html.unescape(_TAG.sub("", text)).split())
     return cleaned or None
-
-
-def doi_url(doi: str) -> str:
-    """The resolver URL of a normalised DOI."""
-    return f"https://doi.org/{doi}"
 
 
 def normalise_orcid(raw: object) -> str | None:

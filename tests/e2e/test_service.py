@@ -177,3 +177,62 @@ def test_cancel_stops_a_running_session_within_a_second(stack: Stack) -> None:
     assert time.monotonic() - started < 1.5
     status, again = stack.request("POST", f"{url}/cancel")
     assert status == 200 and again["status"] == "cancelled"
+
+
+def _half_done_session(stack: Stack, n: int, seed: int) -> tuple[Corpus, str]:
+    stack.start_standin(
+        "--crossref", str(n), "--datacite", "0", "--other", "0", "--missing", "0",
+        "--seed", str(seed), "--prefixes", "2", "--latency-base", "0.6", "--latency-per-item", "0.01",
+    )
+    stack.start_worker("worker-1")
+    stack.start_api()
+    corpus = _corpus(stack)
+    _, created = stack.request(
+        "POST", f"{stack.api}/api/sessions?enrich=true", {"identifiers": corpus.dois()}
+    )
+    url = f"{stack.api}/api/sessions/{created['id']}"
+    deadline = time.monotonic() + 60
+    while stack.request("GET", f"{url}/status")[1]["enriched"] < 50:
+        assert time.monotonic() < deadline, stack.logs()
+        time.sleep(0.05)
+    return corpus, url
+
+
+def _wait_for(stack: Stack, url: str, state: str, timeout_s: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status, body = stack.request("GET", f"{url}/status")
+        if status == 200 and body["status"] == state:
+            return body
+        assert time.monotonic() < deadline, (body, stack.logs())
+        time.sleep(0.1)
+
+
+def test_sigterm_leaves_the_session_queued_for_the_next_worker(stack: Stack) -> None:
+    """A deploy stops a worker gracefully: the session is queued again, never failed."""
+    corpus, url = _half_done_session(stack, 500, seed=14)
+    stack.kill("worker-1", signal.SIGTERM)
+    status = _wait_for(stack, url, "queued", timeout_s=10)
+    assert status["stage"] == "interrupted" and 0 < status["done"] < status["total"]
+    _, at_stop = stack.request("GET", url)
+    saved = {r["doi"] for r in at_stop["resources"] if r["status"] != "pending"}
+
+    stack.start_worker("worker-2")
+    _wait_for(stack, url, "completed")
+    _, session = stack.request("GET", url)
+    _assert_matches_truth(session["resources"], corpus)
+    lookups = _lookups(stack)
+    assert all(lookups[doi] == 1 for doi in saved)
+
+
+def test_a_redis_restart_mid_session_loses_nothing(stack: Stack, redis_server: RedisServer) -> None:
+    """Redis goes away for a few seconds (AOF on): the worker waits, then finishes the session."""
+    corpus, url = _half_done_session(stack, 500, seed=15)
+    redis_server.stop()
+    time.sleep(2)
+    redis_server.start()
+    _wait_for(stack, url, "completed", timeout_s=90)
+    _, session = stack.request("GET", url)
+    _assert_matches_truth(session["resources"], corpus)
+    assert session["processing_status"]["enriched"] == len(corpus.works)
+    _no_429s(stack)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cco_enrich.doi import doi_url
 from cco_enrich.models import Author, Work
 
 from .records import Draft, DraftAuthor, UpstreamRecord, build_record
@@ -174,7 +175,7 @@ def _truth_of(draft: Draft) -> TruthWork:
         container_title=clean_text(draft.container),
         type=work_type,
         publisher=clean_text(draft.publisher),
-        url=f"https://doi.org/{draft.doi}",
+        url=doi_url(draft.doi),
     )
 
 

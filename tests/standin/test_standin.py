@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
+from cco_enrich.doi import doi_url
 from cco_enrich.models import Author, Work
 
 from .corpus import Corpus, TruthWork, clean_text, make_corpus
@@ -124,7 +125,7 @@ def test_truth_work_converts_to_our_work(corpus: Corpus) -> None:
     truth = corpus.works[SICI]
     work = truth.to_work()
     assert isinstance(work, Work)
-    assert work.url == f"https://doi.org/{SICI}"
+    assert work.url == doi_url(SICI)
     assert TruthWork.from_fields(truth.resource_fields()) == truth
 
 

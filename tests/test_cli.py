@@ -1,0 +1,92 @@
+"""The cco-enrich command, run as a process against the stand-in registries."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RedisServer
+from tests.stack import BIN, Stack
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def standin_stack(tmp_path: Path) -> Iterator[Stack]:
+    stack = Stack(directory=tmp_path, redis_url="redis://127.0.0.1:1/0")
+    stack.start_standin("--crossref", "20", "--datacite", "5", "--other", "2", "--missing", "3")
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def _dois(stack: Stack) -> list[str]:
+    works = stack.request("GET", f"{stack.standin}/_standin/corpus")[1]["works"]
+    return [w["doi"] for w in works][:12]
+
+
+def _cli(stack: Stack, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "cco-enrich"), *args],
+        env={**stack.env, "CCO_RETRY_WAIT_INITIAL_S": "0", **env},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+def test_enrich_file_writes_the_export_and_exits_0(standin_stack: Stack, tmp_path: Path) -> None:
+    source = tmp_path / "list.txt"
+    source.write_text("\n".join([*_dois(standin_stack), "not-a-doi"]) + "\n")
+    out = tmp_path / "cco.csv"
+    done = _cli(standin_stack, "enrich", str(source), "-o", str(out), "--format", "csv", "--quiet")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert len(rows) == 13
+    assert [r["status"] for r in rows].count("enriched") == 12
+    assert "12 enriched" in done.stderr and "1 invalid" in done.stderr
+
+
+def test_enrich_file_exits_1_when_a_doi_failed(standin_stack: Stack, tmp_path: Path) -> None:
+    source = tmp_path / "list.txt"
+    source.write_text("\n".join(_dois(standin_stack)) + "\n")
+    status, _ = standin_stack.request(
+        "POST", f"{standin_stack.standin}/_standin/faults",
+        {"pool": "*", "kind": "503", "count": 1000},
+    )
+    assert status == 200
+    done = _cli(standin_stack, "enrich", str(source), "--format", "bibtex", "--quiet",
+                CCO_RETRY_ATTEMPTS="2")
+    assert done.returncode == 1
+    assert "failed:" in done.stderr and "503" in done.stderr
+    assert done.stdout.count("@") == 12  # every resource still in the export
+
+
+def test_enrich_file_refuses_a_missing_file_with_exit_2(standin_stack: Stack, tmp_path: Path) -> None:
+    done = _cli(standin_stack, "enrich", str(tmp_path / "nope.txt"))
+    assert done.returncode == 2 and "nope.txt" in done.stderr
+
+
+@pytest.mark.redis
+def test_ping_goes_through_a_worker(redis_server: RedisServer, tmp_path: Path) -> None:
+    stack = Stack(directory=tmp_path, redis_url=redis_server.url)
+    stack.start_standin("--crossref", "1")
+    stack.start_worker()
+    try:
+        done = _cli(stack, "ping", "--timeout", "20")
+        assert done.returncode == 0, done.stderr + stack.logs()
+        assert done.stdout.startswith("pong")
+    finally:
+        stack.stop()
+
+
+def test_ping_without_a_worker_says_so(tmp_path: Path, redis_server: RedisServer) -> None:
+    stack = Stack(directory=tmp_path, redis_url=redis_server.url)
+    done = _cli(stack, "ping", "--timeout", "1")
+    assert done.returncode == 1 and "no worker answered" in done.stderr
