@@ -1,10 +1,10 @@
-"""cco_enrich: fills a hollow Complex Citation Object with Crossref, DataCite and doi.org metadata."""
+"""cco_enrich: fills a hollow Complex Citation Object with Crossref, DataCite, doi.org metadata."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from cco_enrich._version import __version__
 
 if TYPE_CHECKING:
     from cco_enrich.worker import WorkerSettings
@@ -18,4 +18,5 @@ def __getattr__(name: str) -> Any:
         from cco_enrich.worker import WorkerSettings
 
         return WorkerSettings
-    raise AttributeError(f"module 'cco_enrich' has no attribute {name!r}")
+    msg = f"module 'cco_enrich' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from cco_enrich import __version__
+from cco_enrich._version import __version__
 from cco_enrich.doi import DOI
 from cco_enrich.enrichment import enrich
 from cco_enrich.errors import EnrichError
@@ -200,7 +200,7 @@ def _redis_answers(url: str) -> bool:
 
 @contextlib.contextmanager
 def _local_redis(settings: Settings, enabled: bool) -> Iterator[None]:
-    """Start a private redis-server when none answers on a local CCO_REDIS_URL (one-machine setup)."""
+    """Start a private redis-server when none answers at a local CCO_REDIS_URL (one machine)."""
     parts = urlsplit(settings.redis_url)
     binary = shutil.which("redis-server")
     if (

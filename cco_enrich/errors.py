@@ -3,7 +3,7 @@
 * EnrichError
   x InvalidDOIError(ValueError)      input is not a DOI; never retried
   x InputError(ValueError)           an identifier list we cannot read; the API answers 4xx
-    + InputTooLargeError             over CCO_MAX_UPLOAD_BYTES / CCO_MAX_IDENTIFIERS; the API answers 413
+    + InputTooLargeError             over CCO_MAX_UPLOAD_BYTES or CCO_MAX_IDENTIFIERS; 413
   x RegistryError                    Crossref/DataCite/doi.org answered badly
     + RegistryUnavailableError       429, 5xx, timeout, garbage: retried, then a failed outcome
     + BatchRejectedError             400/414 on a batch: split and retried
@@ -51,7 +51,8 @@ class BatchRejectedError(RegistryError):
 class SessionNotFoundError(EnrichError):
     def __init__(self, session_id: str) -> None:
         super().__init__(
-            f"Session {session_id!r} does not exist or has expired; create one with POST /api/sessions."
+            f"Session {session_id!r} does not exist or has expired; "
+            "create one with POST /api/sessions."
         )
         self.session_id = session_id
 

@@ -1,4 +1,4 @@
-"""Pydantic models of the CCO: resources, sessions, progress, and what a registry returns. No I/O."""
+"""Pydantic models of the CCO: resources, sessions, progress, what a registry returns. No I/O."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Protocol, TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -30,7 +30,7 @@ from cco_enrich.store import SessionStore, count_statuses
 log = logging.getLogger(__name__)
 
 OnOutcomes = Callable[[list[Outcome]], Awaitable[None]]
-EnrichFunction = Callable[[Sequence[DOI], OnOutcomes], Awaitable[None]]
+EnrichFunction = Callable[[Sequence[DOI], OnOutcomes], Coroutine[Any, Any, None]]
 
 CANCEL_POLL_S = 0.5
 REDIS_RETRY_S = (0.2, 0.5, 1, 2, 4, 8, 15, 30)

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     cache_ttl_s: int = 604_800
     not_found_cache_ttl_s: int = 86_400
 
-    # Published limits (Crossref, Dec 2025; DataCite identified tier). Upstream headers can lower them.
+    # Published limits (Crossref, Dec 2025; DataCite identified tier); upstream headers win.
     crossref_single_per_s: int = 10
     crossref_single_in_flight: int = 3
     crossref_list_per_s: int = 3
@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     @property
     def user_agent(self) -> str:
         """The User-Agent sent upstream; with a mailto: it puts us in Crossref's polite pool."""
-        from cco_enrich import __version__
+        from cco_enrich._version import __version__
 
         contact = f"; mailto:{self.mailto}" if self.mailto else ""
         return f"cco_enrich/{__version__} (https://github.com/cco-enrich/cco_enrich{contact})"

@@ -1,10 +1,10 @@
-"""SessionStore: every Redis key, queue and job name; sessions, checkpoints, leases and progress events.
+"""SessionStore: every Redis key, queue and job name; sessions, checkpoints, leases, progress.
 
 Layout (all keys of a session expire together, `CCO_SESSION_TTL_S` after their last use):
 
     cco:session:{id}            hash   id, metadata, created_at, callback_url, job_id, attempt
-    cco:session:{id}:resources  hash   position -> Resource JSON (one field each: a checkpoint writes only
-                                       what changed)
+    cco:session:{id}:resources  hash   position -> Resource JSON (one field each: a checkpoint
+                                       writes only what changed)
     cco:session:{id}:status     string ProcessingStatus JSON
     cco:session:{id}:events     stream one entry per checkpoint: status JSON + the changed resources
     cco:session:{id}:cancel     string set when a cancel was asked for
@@ -275,7 +275,7 @@ class SessionStore:
                     mapping={str(i): r.model_dump_json() for i, r in changed.items()},
                 )
             pipe.set(status_key, status.model_dump_json())
-            pipe.xadd(events_key, self._event_fields(status, changed), maxlen=EVENTS_MAXLEN)
+            pipe.xadd(events_key, self._event_fields(status, changed), maxlen=EVENTS_MAXLEN)  # type: ignore[arg-type]
             pipe.zadd(SESSIONS_INDEX_KEY, {session_id: time.time()})
             if status.status.is_active:
                 pipe.sadd(ACTIVE_SESSIONS_KEY, session_id)
@@ -292,7 +292,9 @@ class SessionStore:
     async def append_event(self, session_id: str, status: ProcessingStatus) -> str:
         events_key = EVENTS_KEY.format(session_id=session_id)
         event_id = await self.redis.xadd(
-            events_key, self._event_fields(status, {}), maxlen=EVENTS_MAXLEN
+            events_key,
+            self._event_fields(status, {}),  # type: ignore[arg-type]
+            maxlen=EVENTS_MAXLEN,
         )
         await self.redis.expire(events_key, self.session_ttl_s)
         return _text(event_id)
@@ -373,6 +375,10 @@ class SessionStore:
         log.info("session %s: queued as %s", session_id, job_id)
         return job_id
 
+    async def forget_active(self, session_id: str) -> None:
+        """Stop watching a session that no longer exists (expired or deleted)."""
+        await self.redis.srem(ACTIVE_SESSIONS_KEY, session_id)
+
     async def active_sessions(self) -> list[str]:
         return sorted(_text(s) for s in await self.redis.smembers(ACTIVE_SESSIONS_KEY))
 
@@ -388,7 +394,7 @@ class SessionStore:
 
     async def renew_lease(self, session_id: str, holder: str, ttl_s: float) -> bool:
         key = LEASE_KEY.format(session_id=session_id)
-        return bool(await self.redis.eval(_RENEW_LEASE, 1, key, holder, int(ttl_s * 1000)))
+        return bool(await self.redis.eval(_RENEW_LEASE, 1, key, holder, str(int(ttl_s * 1000))))
 
     async def release_lease(self, session_id: str, holder: str) -> None:
         await self.redis.eval(_RELEASE_LEASE, 1, LEASE_KEY.format(session_id=session_id), holder)
@@ -416,7 +422,7 @@ class SessionStore:
     # -- workers ----------------------------------------------------------------------------
 
     async def register_worker(self, worker_id: str, info: Mapping[str, Any], ttl_s: float) -> None:
-        """Record a live worker (heartbeat); it disappears from /api/queue `ttl_s` after its last."""
+        """Record a live worker (heartbeat); it leaves /api/queue `ttl_s` after the last one."""
         key = WORKER_KEY.format(worker_id=worker_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(

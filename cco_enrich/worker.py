@@ -27,6 +27,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from cco_enrich.cache import OutcomeCache, RedisPrefixCache
 from cco_enrich.enrichment import enrich
+from cco_enrich.errors import SessionNotFoundError
 from cco_enrich.logs import configure_logging
 from cco_enrich.models import JobState
 from cco_enrich.registries import (
@@ -85,7 +86,9 @@ def pool_limits(settings: Settings) -> PoolLimits:
         crossref_single=crossref_single,
         crossref_list=crossref_list,
         datacite=datacite,
-        doi_ra=PoolLimit(settings.doi_org_per_s, 1.0, settings.doi_org_in_flight - doi_cn_in_flight or 1),
+        doi_ra=PoolLimit(
+            settings.doi_org_per_s, 1.0, settings.doi_org_in_flight - doi_cn_in_flight or 1
+        ),
         doi_cn=PoolLimit(settings.doi_org_per_s, 1.0, doi_cn_in_flight),
     )
 
@@ -233,14 +236,17 @@ async def sweep_sessions(ctx: dict[str, Any]) -> int:
         try:
             status = await deps.store.status(session_id)
             record = await deps.store.record(session_id)
-        except Exception:  # the session expired or was deleted under us: nothing to rescue
-            await deps.store.redis.srem("cco:active", session_id)
+        except SessionNotFoundError:  # expired or deleted under us: nothing to rescue
+            await deps.store.forget_active(session_id)
             continue
         if not status.status.is_active or await deps.store.lease_holder(session_id):
             continue
-        if status.status is JobState.QUEUED and record.job_id:
-            if await deps.store.is_job_known(record.job_id):
-                continue  # waiting its turn in arq's queue
+        if (
+            status.status is JobState.QUEUED
+            and record.job_id
+            and await deps.store.is_job_known(record.job_id)
+        ):
+            continue  # waiting its turn in arq's queue
         # Running without a lease: its worker died (arq would re-run the job only after its
         # whole timeout). Queued with no job arq knows: the queue entry was lost.
         if record.attempt >= MAX_RESTARTS:
@@ -275,7 +281,8 @@ class WorkerSettings:
     queue_name = QUEUE_NAME
     max_jobs = _settings.worker_max_jobs
     job_timeout = JOB_TIMEOUT_S
-    # SIGTERM (a deploy) re-queues a running job and counts it as a try: never let that fail a session.
+    # SIGTERM (a deploy) re-queues a running job and counts it as a try: never let a deploy
+    # fail a session. Real failures are capped by MAX_RESTARTS in the sweeper.
     max_tries = 1000
     keep_result = 3600
     health_check_interval = 10

@@ -12,12 +12,18 @@ from starlette.testclient import TestClient
 
 import cco_enrich.api
 from cco_enrich.api import create_app
-from cco_enrich.models import JobState, Outcome, ProcessingStatus, ResourceStatus, Work
+from cco_enrich.models import JobState, Outcome, ProcessingStatus, Work
 from cco_enrich.settings import Settings
-from cco_enrich.store import QUEUE_NAME, SessionStore, count_statuses
+from cco_enrich.store import SessionStore, count_statuses
 
 DATA = Path(__file__).parent / "data"
-DOIS = ["10.1000/a", "https://doi.org/10.1000/B", "doi:10.1000/b", "junk", "https://example.org/page"]
+DOIS = [
+    "10.1000/a",
+    "https://doi.org/10.1000/B",
+    "doi:10.1000/b",
+    "junk",
+    "https://example.org/page",
+]
 
 
 @pytest.fixture
@@ -32,20 +38,24 @@ def client(fake_redis: ArqRedis, monkeypatch: pytest.MonkeyPatch) -> Iterator[Te
 
 
 def _create(client: TestClient, identifiers: list[str] = DOIS) -> str:
-    answer = client.post("/api/sessions", json={"identifiers": identifiers, "metadata": {"title": "T"}})
+    answer = client.post(
+        "/api/sessions", json={"identifiers": identifiers, "metadata": {"title": "T"}}
+    )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
 
 
 def _error(answer) -> str:  # type: ignore[no-untyped-def]
     body = answer.json()
-    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
+    assert set(body) == {"error"}
+    assert {"code", "message"} <= set(body["error"])
     return str(body["error"]["code"])
 
 
 def test_healthz(client: TestClient) -> None:
     answer = client.get("/healthz")
-    assert answer.status_code == 200 and answer.json()["redis"] == "ok"
+    assert answer.status_code == 200
+    assert answer.json()["redis"] == "ok"
 
 
 def test_create_counts_each_kind_of_input(client: TestClient) -> None:
@@ -53,9 +63,14 @@ def test_create_counts_each_kind_of_input(client: TestClient) -> None:
     body = answer.json()
     assert answer.status_code == 201
     assert {k: body[k] for k in ("total", "dois", "duplicates", "invalid", "skipped")} == {
-        "total": 4, "dois": 2, "duplicates": 1, "invalid": 1, "skipped": 1,
+        "total": 4,
+        "dois": 2,
+        "duplicates": 1,
+        "invalid": 1,
+        "skipped": 1,
     }
-    assert len(body["id"]) >= 20 and body["links"]["events"].endswith("/events")
+    assert len(body["id"]) >= 20
+    assert body["links"]["events"].endswith("/events")
     assert answer.headers["location"] == f"/api/sessions/{body['id']}"
 
 
@@ -75,27 +90,49 @@ def test_create_from_plain_text(client: TestClient) -> None:
     answer = client.post(
         "/api/sessions", content="10.1000/a\n\n10.1000/b\n", headers={"Content-Type": "text/plain"}
     )
-    assert answer.status_code == 201 and answer.json()["dois"] == 2
+    assert answer.status_code == 201
+    assert answer.json()["dois"] == 2
 
 
 def test_create_from_an_uploaded_file(client: TestClient) -> None:
     csv_text = "doi,title\n10.1000/a,A\n10.1000/b,B\n"
     answer = client.post("/api/sessions", files={"file": ("list.csv", csv_text, "text/csv")})
-    assert answer.status_code == 201 and answer.json()["dois"] == 2
+    assert answer.status_code == 201
+    assert answer.json()["dois"] == 2
 
 
 @pytest.mark.parametrize(
     ("kwargs", "status", "code"),
     [
-        ({"content": b"{not json", "headers": {"Content-Type": "application/json"}}, 422, "invalid_input"),
+        (
+            {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+            422,
+            "invalid_input",
+        ),
         ({"json": {"identifiers": []}}, 422, "invalid_input"),
         ({"json": {"identifiers": [1, 2]}}, 422, "invalid_input"),
         ({"json": ["10.1000/a"]}, 422, "invalid_input"),
-        ({"content": b"x", "headers": {"Content-Type": "image/png"}}, 415, "unsupported_media_type"),
+        (
+            {"content": b"x", "headers": {"Content-Type": "image/png"}},
+            415,
+            "unsupported_media_type",
+        ),
         ({"json": {"identifiers": [f"10.1000/{i}" for i in range(101)]}}, 413, "too_large"),
-        ({"content": b"10.1000/a\n" * 2000, "headers": {"Content-Type": "text/plain"}}, 413, "too_large"),
-        ({"json": {"identifiers": ["10.1000/a"], "callback_url": "http://127.0.0.1/hook"}}, 422, "invalid_input"),
-        ({"json": {"identifiers": ["10.1000/a"], "callback_url": "ftp://example.org"}}, 422, "invalid_input"),
+        (
+            {"content": b"10.1000/a\n" * 2000, "headers": {"Content-Type": "text/plain"}},
+            413,
+            "too_large",
+        ),
+        (
+            {"json": {"identifiers": ["10.1000/a"], "callback_url": "http://127.0.0.1/hook"}},
+            422,
+            "invalid_input",
+        ),
+        (
+            {"json": {"identifiers": ["10.1000/a"], "callback_url": "ftp://example.org"}},
+            422,
+            "invalid_input",
+        ),
     ],
 )
 def test_create_rejects_bad_input_with_a_clear_4xx(
@@ -140,15 +177,18 @@ def test_enrich_queues_a_job_and_refuses_a_second_while_queued(
     session_id = _create(client)
     answer = client.post(f"/api/sessions/{session_id}/enrich")
     assert answer.status_code == 202
-    assert answer.json()["status"] == "queued" and answer.json()["job_id"].startswith("enrich:")
+    assert answer.json()["status"] == "queued"
+    assert answer.json()["job_id"].startswith("enrich:")
     assert client.get(f"/api/sessions/{session_id}/status").json()["status"] == "queued"
     again = client.post(f"/api/sessions/{session_id}/enrich")
-    assert again.status_code == 409 and _error(again) == "session_busy"
+    assert again.status_code == 409
+    assert _error(again) == "session_busy"
 
 
 def test_create_with_enrich_true_queues_at_once(client: TestClient) -> None:
     body = client.post("/api/sessions?enrich=true", json={"identifiers": DOIS}).json()
-    assert body["job_id"] and client.get(f"/api/sessions/{body['id']}/status").json()["status"] == "queued"
+    assert body["job_id"]
+    assert client.get(f"/api/sessions/{body['id']}/status").json()["status"] == "queued"
 
 
 def _finish(client: TestClient, fake_redis: ArqRedis, session_id: str, *, failed: bool) -> None:
@@ -157,13 +197,21 @@ def _finish(client: TestClient, fake_redis: ArqRedis, session_id: str, *, failed
     async def finish() -> None:
         store = SessionStore(fake_redis, session_ttl_s=60)
         resources = await store.resources(session_id)
-        second = Outcome.failed("10.1000/b", "Crossref answered 503 six times") if failed else Outcome.not_found("10.1000/b")
+        second = (
+            Outcome.failed("10.1000/b", "Crossref answered 503 six times")
+            if failed
+            else Outcome.not_found("10.1000/b")
+        )
         changed = {
-            0: resources[0].with_outcome(Outcome.enriched(Work(doi="10.1000/a", registry="crossref", title="A & co"))),
+            0: resources[0].with_outcome(
+                Outcome.enriched(Work(doi="10.1000/a", registry="crossref", title="A & co"))
+            ),
             1: resources[1].with_outcome(second),
         }
         resources[0], resources[1] = changed[0], changed[1]
-        status = ProcessingStatus.from_counts(count_statuses(resources), status=JobState.COMPLETED, stage="done")
+        status = ProcessingStatus.from_counts(
+            count_statuses(resources), status=JobState.COMPLETED, stage="done"
+        )
         await store.checkpoint(session_id, changed, status)
 
     client.portal.call(finish)  # type: ignore[union-attr]
@@ -173,7 +221,8 @@ def test_retry_resets_only_failed_resources(client: TestClient, fake_redis: ArqR
     session_id = _create(client)
     _finish(client, fake_redis, session_id, failed=True)
     answer = client.post(f"/api/sessions/{session_id}/retry")
-    assert answer.status_code == 202 and answer.json()["reset"] == 1
+    assert answer.status_code == 202
+    assert answer.json()["reset"] == 1
     statuses = [r["status"] for r in client.get(f"/api/sessions/{session_id}").json()["resources"]]
     assert statuses[:2] == ["enriched", "pending"]
 
@@ -182,7 +231,8 @@ def test_force_resets_every_doi(client: TestClient, fake_redis: ArqRedis) -> Non
     session_id = _create(client)
     _finish(client, fake_redis, session_id, failed=False)
     answer = client.post(f"/api/sessions/{session_id}/enrich?force=true")
-    assert answer.status_code == 202 and answer.json()["reset"] == 2
+    assert answer.status_code == 202
+    assert answer.json()["reset"] == 2
     body = client.get(f"/api/sessions/{session_id}").json()
     assert [r["status"] for r in body["resources"]] == ["pending", "pending", "invalid", "skipped"]
     assert body["resources"][0]["title"] is None
@@ -228,7 +278,8 @@ def test_export_formats_have_type_and_file_name(
 
 def test_export_unknown_format_is_400(client: TestClient) -> None:
     answer = client.get(f"/api/sessions/{_create(client)}/export?format=docx")
-    assert answer.status_code == 400 and _error(answer) == "unknown_format"
+    assert answer.status_code == 400
+    assert _error(answer) == "unknown_format"
     assert "jsonld" in answer.json()["error"]["message"]
 
 
@@ -240,7 +291,9 @@ def test_events_of_a_finished_session_send_the_status_and_close(
     with client.stream("GET", f"/api/sessions/{session_id}/events") as answer:
         assert answer.headers["content-type"].startswith("text/event-stream")
         text = "".join(answer.iter_text())
-    assert "event: status" in text and '"status":"completed"' in text and "id: " in text
+    assert "event: status" in text
+    assert '"status":"completed"' in text
+    assert "id: " in text
 
 
 def test_events_resume_after_last_event_id(client: TestClient, fake_redis: ArqRedis) -> None:
@@ -253,21 +306,21 @@ def test_events_resume_after_last_event_id(client: TestClient, fake_redis: ArqRe
         "GET", f"/api/sessions/{session_id}/events", headers={"Last-Event-ID": first_id}
     ) as answer:
         text = "".join(answer.iter_text())
-    assert "event: resources" in text and '"status":"completed"' in text
+    assert "event: resources" in text
+    assert '"status":"completed"' in text
     assert f"id: {first_id}\r\n" not in text
 
 
 def test_queue_overview(client: TestClient) -> None:
     client.post("/api/sessions?enrich=true", json={"identifiers": DOIS})
     body = client.get("/api/queue").json()
-    assert body["sessions"]["queued"] == 1 and body["workers"] == []
+    assert body["sessions"]["queued"] == 1
+    assert body["workers"] == []
 
 
 def test_openapi_describes_every_route(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    documented = {
-        (method.upper(), path) for path, ops in schema["paths"].items() for method in ops
-    }
+    documented = {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
     routes = {
         (method, route.path)
         for route in client.app.routes  # type: ignore[attr-defined]

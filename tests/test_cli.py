@@ -50,27 +50,40 @@ def test_enrich_file_writes_the_export_and_exits_0(standin_stack: Stack, tmp_pat
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert len(rows) == 13
     assert [r["status"] for r in rows].count("enriched") == 12
-    assert "12 enriched" in done.stderr and "1 invalid" in done.stderr
+    assert "12 enriched" in done.stderr
+    assert "1 invalid" in done.stderr
 
 
 def test_enrich_file_exits_1_when_a_doi_failed(standin_stack: Stack, tmp_path: Path) -> None:
     source = tmp_path / "list.txt"
     source.write_text("\n".join(_dois(standin_stack)) + "\n")
     status, _ = standin_stack.request(
-        "POST", f"{standin_stack.standin}/_standin/faults",
+        "POST",
+        f"{standin_stack.standin}/_standin/faults",
         {"pool": "*", "kind": "503", "count": 1000},
     )
     assert status == 200
-    done = _cli(standin_stack, "enrich", str(source), "--format", "bibtex", "--quiet",
-                CCO_RETRY_ATTEMPTS="2")
+    done = _cli(
+        standin_stack,
+        "enrich",
+        str(source),
+        "--format",
+        "bibtex",
+        "--quiet",
+        CCO_RETRY_ATTEMPTS="2",
+    )
     assert done.returncode == 1
-    assert "failed:" in done.stderr and "503" in done.stderr
+    assert "failed:" in done.stderr
+    assert "503" in done.stderr
     assert done.stdout.count("@") == 12  # every resource still in the export
 
 
-def test_enrich_file_refuses_a_missing_file_with_exit_2(standin_stack: Stack, tmp_path: Path) -> None:
+def test_enrich_file_refuses_a_missing_file_with_exit_2(
+    standin_stack: Stack, tmp_path: Path
+) -> None:
     done = _cli(standin_stack, "enrich", str(tmp_path / "nope.txt"))
-    assert done.returncode == 2 and "nope.txt" in done.stderr
+    assert done.returncode == 2
+    assert "nope.txt" in done.stderr
 
 
 @pytest.mark.redis
@@ -89,4 +102,5 @@ def test_ping_goes_through_a_worker(redis_server: RedisServer, tmp_path: Path) -
 def test_ping_without_a_worker_says_so(tmp_path: Path, redis_server: RedisServer) -> None:
     stack = Stack(directory=tmp_path, redis_url=redis_server.url)
     done = _cli(stack, "ping", "--timeout", "1")
-    assert done.returncode == 1 and "no worker answered" in done.stderr
+    assert done.returncode == 1
+    assert "no worker answered" in done.stderr

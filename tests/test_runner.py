@@ -58,7 +58,8 @@ async def test_run_resolves_everything_and_checkpoints_each_batch(store: Session
     job_id = await _queued(store)
     resolver = FakeResolver(batch=3)
     final = await SessionRun(store, "session-1", worker_id="w", job_id=job_id).execute(resolver)
-    assert final is not None and final.status is JobState.COMPLETED
+    assert final is not None
+    assert final.status is JobState.COMPLETED
     assert (final.enriched, final.not_found, final.invalid, final.percent) == (9, 1, 1, 100.0)
     events = await store.events_after("session-1", "0-0", block_ms=None, count=1000)
     batches = [e for e in events if e.resources]
@@ -72,14 +73,16 @@ async def test_rerun_after_a_crash_does_only_the_remaining_work(store: SessionSt
     crashing = FakeResolver(batch=3, stop_after=2)
     run = SessionRun(store, "session-1", worker_id="w1", job_id=job_id, lease_ttl_s=0.2)
     task = asyncio.create_task(run.execute(crashing))
-    while (await store.status("session-1")).done < 7:
+    while (await store.status("session-1")).done < 7:  # noqa: ASYNC110 - polls state in Redis
         await asyncio.sleep(0.01)
     task.cancel()  # what is left after the process dies: the checkpoint
     with pytest.raises(asyncio.CancelledError):
         await task
     resumed = FakeResolver(batch=3)
     final = await SessionRun(store, "session-1", worker_id="w2", job_id=job_id).execute(resumed)
-    assert final is not None and final.status is JobState.COMPLETED and final.enriched == 9
+    assert final is not None
+    assert final.status is JobState.COMPLETED
+    assert final.enriched == 9
     assert resumed.calls == DOIS[6:]
     assert sorted(crashing.calls + resumed.calls) == sorted(DOIS)
 
@@ -88,13 +91,14 @@ async def test_shutdown_leaves_the_session_queued_for_the_next_worker(store: Ses
     job_id = await _queued(store)
     run = SessionRun(store, "session-1", worker_id="w", job_id=job_id)
     task = asyncio.create_task(run.execute(FakeResolver(stop_after=1)))
-    while (await store.status("session-1")).status is not JobState.RUNNING:
+    while (await store.status("session-1")).status is not JobState.RUNNING:  # noqa: ASYNC110 - polls state in Redis
         await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     status = await store.status("session-1")
-    assert status.status is JobState.QUEUED and status.stage == "interrupted"
+    assert status.status is JobState.QUEUED
+    assert status.stage == "interrupted"
     assert await store.lease_holder("session-1") is None
 
 
@@ -104,11 +108,13 @@ async def test_cancel_request_stops_the_run_and_keeps_saved_work(store: SessionS
     task = asyncio.create_task(
         SessionRun(store, "session-1", worker_id="w", job_id=job_id).execute(resolver)
     )
-    while (await store.status("session-1")).done < 4:
+    while (await store.status("session-1")).done < 4:  # noqa: ASYNC110 - polls state in Redis
         await asyncio.sleep(0.01)
     await store.request_cancel("session-1")
     final = await asyncio.wait_for(task, timeout=3)
-    assert final is not None and final.status is JobState.CANCELLED and final.enriched == 3
+    assert final is not None
+    assert final.status is JobState.CANCELLED
+    assert final.enriched == 3
     saved = await store.resources("session-1")
     assert [r.status for r in saved[:4]] == [ResourceStatus.ENRICHED] * 3 + [ResourceStatus.PENDING]
 
@@ -117,7 +123,10 @@ async def test_a_stale_job_does_nothing(store: SessionStore) -> None:
     old_job = await _queued(store)
     await store.enqueue("session-1")
     resolver = FakeResolver()
-    assert await SessionRun(store, "session-1", worker_id="w", job_id=old_job).execute(resolver) is None
+    assert (
+        await SessionRun(store, "session-1", worker_id="w", job_id=old_job).execute(resolver)
+        is None
+    )
     assert resolver.calls == []
 
 
@@ -126,7 +135,8 @@ async def test_a_second_copy_finds_the_lease_held_and_leaves(store: SessionStore
     await store.acquire_lease("session-1", "someone-else", 10)
     resolver = FakeResolver()
     run = SessionRun(store, "session-1", worker_id="w", job_id=job_id)
-    assert await run.execute(resolver) is None and resolver.calls == []
+    assert await run.execute(resolver) is None
+    assert resolver.calls == []
 
 
 async def test_cached_outcomes_are_not_looked_up_again(store: SessionStore) -> None:
@@ -142,4 +152,5 @@ async def test_cached_outcomes_are_not_looked_up_again(store: SessionStore) -> N
         second
     )
     assert second.calls == []
-    assert final is not None and (final.enriched, final.not_found) == (9, 1)
+    assert final is not None
+    assert (final.enriched, final.not_found) == (9, 1)

@@ -38,10 +38,13 @@ async def test_checkpoint_writes_only_changed_resources_and_an_event(store: Sess
     event_id = await store.checkpoint("session-1", {0: enriched}, status)
 
     loaded = await store.resources("session-1")
-    assert loaded[0].title == "A title" and loaded[0].status is ResourceStatus.ENRICHED
+    assert loaded[0].title == "A title"
+    assert loaded[0].status is ResourceStatus.ENRICHED
     latest = await store.latest_event("session-1")
-    assert latest is not None and latest.id == event_id
-    assert latest.resources == {0: enriched} and latest.status.percent == 100.0
+    assert latest is not None
+    assert latest.id == event_id
+    assert latest.resources == {0: enriched}
+    assert latest.status.percent == 100.0
 
 
 async def test_events_after_returns_only_newer_events(store: SessionStore) -> None:
@@ -63,7 +66,8 @@ async def test_enqueue_uses_a_fresh_job_id_each_time(store: SessionStore) -> Non
     assert (await store.status("session-1")).status is JobState.QUEUED
     assert await store.is_job_known(second)
     queued = await store.redis.zrange(QUEUE_NAME, 0, -1)
-    assert len(queued) == 2 and JOB_FUNCTION == "enrich_cco_metadata"
+    assert len(queued) == 2
+    assert JOB_FUNCTION == "enrich_cco_metadata"
 
 
 async def test_small_sessions_sort_ahead_of_big_ones_in_the_queue(store: SessionStore) -> None:
@@ -107,6 +111,8 @@ async def test_queue_counts_and_workers(store: SessionStore) -> None:
     await store.enqueue("session-2")
     await store.register_worker("w1", {"host": "h"}, ttl_s=10)
     counts = await store.queue_counts()
-    assert counts["idle"] == 1 and counts["queued"] == 1
+    assert counts["idle"] == 1
+    assert counts["queued"] == 1
     workers = await store.live_workers()
-    assert [w["id"] for w in workers] == ["w1"] and workers[0]["host"] == "h"
+    assert [w["id"] for w in workers] == ["w1"]
+    assert workers[0]["host"] == "h"

@@ -77,7 +77,7 @@ async def _run_burst(redis: ArqRedis, settings: Settings) -> None:
 async def test_worker_enriches_a_session_against_the_registries(
     redis: ArqRedis, redis_server: RedisServer, standin: StandinServer, corpus: Corpus
 ) -> None:
-    """Every resource ends enriched with the registry's facts, or not_found/invalid with a reason."""
+    """Every resource ends enriched with the registry's facts, or not_found/invalid and why."""
     store = SessionStore(redis, session_ttl_s=600)
     from cco_enrich.ingest import IdentifierListIngestor
 
@@ -91,7 +91,8 @@ async def test_worker_enriches_a_session_against_the_registries(
     await _run_burst(redis, _settings(redis_server, standin))
 
     status = await store.status("session-0001")
-    assert status.status is JobState.COMPLETED and status.percent == 100.0
+    assert status.status is JobState.COMPLETED
+    assert status.percent == 100.0
     assert (status.enriched, status.not_found, status.invalid) == (56, 6, 1)
     resources = {r.doi: r for r in await store.resources("session-0001") if r.doi}
     for doi, truth in corpus.works.items():
@@ -101,7 +102,8 @@ async def test_worker_enriches_a_session_against_the_registries(
         expected = truth.resource_fields()
         assert {k: got[k] for k in expected} == expected
     for doi in corpus.missing:
-        assert resources[doi].status is ResourceStatus.NOT_FOUND and resources[doi].error
+        assert resources[doi].status is ResourceStatus.NOT_FOUND
+        assert resources[doi].error
     assert all(pool.too_many_requests == 0 for pool in standin.stats.pools.values())
 
 

@@ -1,4 +1,4 @@
-"""The Starlette API: `create_app(settings)` and the module-level `app` (`uvicorn cco_enrich.api:app`)."""
+"""The Starlette API: `create_app(settings)`, and `app` for `uvicorn cco_enrich.api:app`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from cco_enrich import __version__
+from cco_enrich._version import __version__
 from cco_enrich.api import pages, sessions
 from cco_enrich.api.errors import EXCEPTION_HANDLERS
 from cco_enrich.api.events import session_events
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
     )
 

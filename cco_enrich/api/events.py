@@ -1,4 +1,4 @@
-"""GET /api/sessions/{id}/events: progress as Server-Sent Events, read from the session's Redis stream.
+"""GET /api/sessions/{id}/events: progress as Server-Sent Events, from the session's Redis stream.
 
 Any API process can serve any client: the stream lives in Redis, not in this process. Each event
 carries its stream id as `id:`, so a reconnecting EventSource resumes with `Last-Event-ID`.

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cco_enrich import __version__
+from cco_enrich._version import __version__
 from cco_enrich.api.responses import JSONResponse
 from cco_enrich.models import ProcessingStatus, Resource, Session
 
@@ -136,7 +136,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "/api/sessions/{session_id}/events": {
         "get": {
             "summary": "Server-Sent Events of processing_status until a terminal state",
-            "description": "Events `status` (processing_status) and `resources` (changed resources by position); `id:` on each; honours Last-Event-ID.",
+            "description": (
+                "Events `status` (processing_status) and `resources` (changed resources by "
+                "position); `id:` on each; honours Last-Event-ID."
+            ),
             "parameters": [_SESSION_ID],
             "responses": {
                 "200": _answer("Event stream", {"type": "string"}, "text/event-stream"),
@@ -215,11 +218,22 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "/admin/login": {
         "post": {
             "summary": "Log in to the admin page with the token (sets a cookie)",
-            "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"token": {"type": "string"}}}}}},
+            "requestBody": {
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"type": "object", "properties": {"token": {"type": "string"}}}
+                    }
+                }
+            },
             "responses": {"303": _answer("Logged in"), **_errors(401, 404)},
         }
     },
-    "/admin/logout": {"post": {"summary": "Log out of the admin page", "responses": {"303": _answer("Logged out")}}},
+    "/admin/logout": {
+        "post": {
+            "summary": "Log out of the admin page",
+            "responses": {"303": _answer("Logged out")},
+        }
+    },
     "/admin/api/overview": {
         "get": {
             "summary": "Queue counts, live workers and recent sessions",

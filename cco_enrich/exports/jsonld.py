@@ -6,8 +6,8 @@ import json
 import uuid
 from typing import Any
 
+from cco_enrich.doi import doi_url
 from cco_enrich.exports.vocab import (
-    doi_url,
     export_filename,
     iri,
     is_url,

@@ -92,8 +92,7 @@ def build_registries(
     """
     limits = limits or (PoolLimits.polite() if mailto else PoolLimits.public())
     limiters = {
-        name: PoolLimiter(name, limit, shared=shared)
-        for name, limit in limits.by_pool().items()
+        name: PoolLimiter(name, limit, shared=shared) for name, limit in limits.by_pool().items()
     }
 
     def endpoint(base_url: str, name: str, *, identify: bool) -> Endpoint:

@@ -1,4 +1,4 @@
-"""End to end: Redis, the stand-in registries, workers and the API as processes, driven like a client."""
+"""End to end: Redis, the stand-in registries, workers and the API as processes; a client drives."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def _assert_matches_truth(resources: list[dict[str, Any]], corpus: Corpus) -> No
         expected = truth.resource_fields()
         assert {k: resource[k] for k in expected} == expected
     for doi in corpus.missing:
-        assert by_doi[doi]["status"] == "not_found" and by_doi[doi]["error"]
+        assert by_doi[doi]["status"] == "not_found"
+        assert by_doi[doi]["error"]
 
 
 def _lookups(stack: Stack) -> dict[str, int]:
@@ -73,28 +74,53 @@ def _no_429s(stack: Stack) -> None:
 
 def test_a_session_of_500_dois_from_post_to_export(stack: Stack) -> None:
     stack.start_standin(
-        "--crossref", "420", "--datacite", "60", "--other", "20", "--missing", "25",
-        "--seed", "11", "--latency-base", "0.02", "--latency-per-item", "0.0005",
+        "--crossref",
+        "420",
+        "--datacite",
+        "60",
+        "--other",
+        "20",
+        "--missing",
+        "25",
+        "--seed",
+        "11",
+        "--latency-base",
+        "0.02",
+        "--latency-per-item",
+        "0.0005",
     )
     stack.start_worker()
     stack.start_api()
     corpus = _corpus(stack)
     dois = corpus.dois(shuffle_seed=5)
-    identifiers = [*dois, f"https://doi.org/{dois[0].upper()}", f"doi:{dois[1]}", "not-a-doi",
-                   "10.1234", "https://zenodo.org/records/42"]
+    identifiers = [
+        *dois,
+        f"https://doi.org/{dois[0].upper()}",
+        f"doi:{dois[1]}",
+        "not-a-doi",
+        "10.1234",
+        "https://zenodo.org/records/42",
+    ]
 
-    status, created = stack.request("POST", f"{stack.api}/api/sessions", {"identifiers": identifiers})
+    status, created = stack.request(
+        "POST", f"{stack.api}/api/sessions", {"identifiers": identifiers}
+    )
     assert status == 201, created
     assert (created["dois"], created["duplicates"], created["invalid"], created["skipped"]) == (
-        len(dois), 2, 2, 1,
+        len(dois),
+        2,
+        2,
+        1,
     )
     session_id = created["id"]
     status, queued = stack.request("POST", f"{stack.api}/api/sessions/{session_id}/enrich")
-    assert status == 202 and queued["status"] == "queued"
+    assert status == 202
+    assert queued["status"] == "queued"
 
     events = _follow_to_the_end(stack, session_id)
     statuses = [json.loads(e["data"]) for e in events if e.get("event") == "status"]
-    assert statuses[-1]["status"] == "completed" and statuses[-1]["percent"] == 100.0
+    assert statuses[-1]["status"] == "completed"
+    assert statuses[-1]["percent"] == 100.0
     assert [s["done"] for s in statuses] == sorted(s["done"] for s in statuses)
     assert sum(1 for e in events if e.get("event") == "resources") >= 3  # one per batch
 
@@ -102,18 +128,38 @@ def test_a_session_of_500_dois_from_post_to_export(stack: Stack) -> None:
     _assert_matches_truth(session["resources"], corpus)
     counts = session["processing_status"]
     assert (counts["enriched"], counts["not_found"], counts["invalid"], counts["skipped"]) == (
-        len(corpus.works), len(corpus.missing), 2, 1,
+        len(corpus.works),
+        len(corpus.missing),
+        2,
+        1,
     )
     _no_429s(stack)
-    status, jsonld = stack.request("GET", f"{stack.api}/api/sessions/{session_id}/export?format=jsonld")
-    assert status == 200 and len(jsonld["ore:describes"]["ore:aggregates"]) == len(identifiers) - 2
+    status, jsonld = stack.request(
+        "GET", f"{stack.api}/api/sessions/{session_id}/export?format=jsonld"
+    )
+    assert status == 200
+    assert len(jsonld["ore:describes"]["ore:aggregates"]) == len(identifiers) - 2
 
 
 def test_a_sigkilled_worker_loses_nothing_and_repeats_only_unsaved_batches(stack: Stack) -> None:
     stack.extra_env.update({"CCO_LEASE_TTL_S": "2"})
     stack.start_standin(
-        "--crossref", "600", "--datacite", "0", "--other", "0", "--missing", "0", "--seed", "12",
-        "--prefixes", "2", "--latency-base", "0.6", "--latency-per-item", "0.01",
+        "--crossref",
+        "600",
+        "--datacite",
+        "0",
+        "--other",
+        "0",
+        "--missing",
+        "0",
+        "--seed",
+        "12",
+        "--prefixes",
+        "2",
+        "--latency-base",
+        "0.6",
+        "--latency-per-item",
+        "0.01",
     )
     stack.start_worker("worker-1")
     stack.start_api()
@@ -154,8 +200,20 @@ def test_a_sigkilled_worker_loses_nothing_and_repeats_only_unsaved_batches(stack
 
 def test_cancel_stops_a_running_session_within_a_second(stack: Stack) -> None:
     stack.start_standin(
-        "--crossref", "300", "--datacite", "0", "--other", "0", "--missing", "0", "--seed", "13",
-        "--latency-base", "0.8", "--latency-per-item", "0.01",
+        "--crossref",
+        "300",
+        "--datacite",
+        "0",
+        "--other",
+        "0",
+        "--missing",
+        "0",
+        "--seed",
+        "13",
+        "--latency-base",
+        "0.8",
+        "--latency-per-item",
+        "0.01",
     )
     stack.start_worker()
     stack.start_api()
@@ -169,20 +227,35 @@ def test_cancel_stops_a_running_session_within_a_second(stack: Stack) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     started = time.monotonic()
-    status, answer = stack.request("POST", f"{url}/cancel")
+    status, _answer = stack.request("POST", f"{url}/cancel")
     assert status in (200, 202)
     while stack.request("GET", f"{url}/status")[1]["status"] != "cancelled":
         assert time.monotonic() - started < 3, "cancel took longer than expected"
         time.sleep(0.05)
     assert time.monotonic() - started < 1.5
     status, again = stack.request("POST", f"{url}/cancel")
-    assert status == 200 and again["status"] == "cancelled"
+    assert status == 200
+    assert again["status"] == "cancelled"
 
 
 def _half_done_session(stack: Stack, n: int, seed: int) -> tuple[Corpus, str]:
     stack.start_standin(
-        "--crossref", str(n), "--datacite", "0", "--other", "0", "--missing", "0",
-        "--seed", str(seed), "--prefixes", "2", "--latency-base", "0.6", "--latency-per-item", "0.01",
+        "--crossref",
+        str(n),
+        "--datacite",
+        "0",
+        "--other",
+        "0",
+        "--missing",
+        "0",
+        "--seed",
+        str(seed),
+        "--prefixes",
+        "2",
+        "--latency-base",
+        "0.6",
+        "--latency-per-item",
+        "0.01",
     )
     stack.start_worker("worker-1")
     stack.start_api()
@@ -213,7 +286,8 @@ def test_sigterm_leaves_the_session_queued_for_the_next_worker(stack: Stack) -> 
     corpus, url = _half_done_session(stack, 500, seed=14)
     stack.kill("worker-1", signal.SIGTERM)
     status = _wait_for(stack, url, "queued", timeout_s=10)
-    assert status["stage"] == "interrupted" and 0 < status["done"] < status["total"]
+    assert status["stage"] == "interrupted"
+    assert 0 < status["done"] < status["total"]
     _, at_stop = stack.request("GET", url)
     saved = {r["doi"] for r in at_stop["resources"] if r["status"] != "pending"}
 
