@@ -20,6 +20,7 @@ from cco_enrich._version import __version__
 from cco_enrich.api import pages, sessions
 from cco_enrich.api.errors import EXCEPTION_HANDLERS
 from cco_enrich.api.events import session_events
+from cco_enrich.api.hub import EventHub
 from cco_enrich.api.openapi import openapi_schema
 from cco_enrich.api.responses import JSONResponse
 from cco_enrich.ingest import IdentifierListIngestor
@@ -48,12 +49,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         redis = await create_pool(redis_settings(settings.redis_url))
+        store = SessionStore(
+            redis,
+            session_ttl_s=settings.session_ttl_s,
+            small_session_max=settings.small_session_max,
+        )
+        hub = EventHub(store)
         app.state.api = sessions.ApiState(
-            store=SessionStore(
-                redis,
-                session_ttl_s=settings.session_ttl_s,
-                small_session_max=settings.small_session_max,
-            ),
+            store=store,
+            hub=hub,
             ingestor=IdentifierListIngestor(
                 max_identifiers=settings.max_identifiers, max_bytes=settings.max_upload_bytes
             ),
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await hub.close()
             await redis.aclose()
 
     routes = [

@@ -6,6 +6,7 @@ carries its stream id as `id:`, so a reconnecting EventSource resumes with `Last
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,11 +15,12 @@ from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cco_enrich.api.hub import EventHub, stream_id_key
 from cco_enrich.api.sessions import _session_id, _state
 from cco_enrich.models import ProcessingStatus
 from cco_enrich.store import ProgressEvent, SessionStore
 
-BLOCK_MS = 10_000
+WAIT_S = 5.0
 PING_S = 15
 
 
@@ -36,34 +38,51 @@ def _sse(event: ProgressEvent) -> list[dict[str, Any]]:
     return out
 
 
-async def _follow(
-    request: Request, store: SessionStore, session_id: str, last_id: str | None
-) -> AsyncIterator[dict[str, Any]]:
+async def _catch_up(
+    store: SessionStore, session_id: str, last_id: str | None
+) -> tuple[list[dict[str, Any]], str, bool]:
+    """What a client must be sent before live events: (events, the last id sent, is it over)."""
     if last_id is None:
         # A new follower: the current state first, then everything after it.
         latest = await store.latest_event(session_id)
         status = await store.status(session_id)
         last_id = latest.id if latest else "0-0"
-        yield _status_event(last_id, status)
+        return [_status_event(last_id, status)], last_id, status.status.is_terminal
+    missed = await store.events_after(session_id, last_id, block_ms=None, count=10_000)
+    out: list[dict[str, Any]] = []
+    for event in missed:
+        last_id = event.id
+        out.extend(_sse(event))
+        if event.status.status.is_terminal:
+            return out, last_id, True
+    if not missed:  # a reconnect after the end: say how it ended
+        status = await store.status(session_id)
         if status.status.is_terminal:
+            latest = await store.latest_event(session_id)
+            return [_status_event(latest.id if latest else last_id, status)], last_id, True
+    return out, last_id, False
+
+
+async def _follow(
+    request: Request, hub: EventHub, session_id: str, last_id: str | None
+) -> AsyncIterator[dict[str, Any]]:
+    # Subscribe first, then catch up: an event appended in between arrives twice, never zero
+    # times, and the id check below drops the copy.
+    async with hub.subscribe(session_id) as queue:
+        backlog, last_id, is_over = await _catch_up(hub.store, session_id, last_id)
+        for sse in backlog:
+            yield sse
+        if is_over:
             return
-    else:
-        missed = await store.events_after(session_id, last_id, block_ms=None, count=10_000)
-        for event in missed:
-            last_id = event.id
-            for sse in _sse(event):
-                yield sse
-            if event.status.status.is_terminal:
-                return
-        if not missed:
-            status = await store.status(session_id)
-            if status.status.is_terminal:
-                latest = await store.latest_event(session_id)
-                yield _status_event(latest.id if latest else last_id, status)
-                return
-    while not await request.is_disconnected():
-        for event in await store.events_after(session_id, last_id, block_ms=BLOCK_MS):
-            last_id = event.id
+        seen = stream_id_key(last_id)
+        while not await request.is_disconnected():
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout=WAIT_S)
+            except TimeoutError:
+                continue
+            if stream_id_key(event.id) <= seen:
+                continue
+            seen = stream_id_key(event.id)
             for sse in _sse(event):
                 yield sse
             if event.status.status.is_terminal:
@@ -72,12 +91,12 @@ async def _follow(
 
 async def session_events(request: Request) -> Response:
     """Stream processing_status events until the session reaches a terminal state."""
-    store = _state(request).store
+    state = _state(request)
     session_id = _session_id(request)
-    await store.status(session_id)  # a 404 now, before the stream starts
+    await state.store.status(session_id)  # a 404 now, before the stream starts
     last_id = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
     return EventSourceResponse(
-        _follow(request, store, session_id, last_id or None),
+        _follow(request, state.hub, session_id, last_id or None),
         ping=PING_S,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cco_enrich.api.hub import EventHub
 from cco_enrich.api.responses import JSONResponse
 from cco_enrich.errors import InputError, InputTooLargeError, SessionBusyError, SessionNotFoundError
 from cco_enrich.exports import render_export
@@ -28,6 +29,7 @@ class ApiState:
     """What the handlers need; built in the lifespan and kept on `app.state.api`."""
 
     store: SessionStore
+    hub: EventHub
     ingestor: IdentifierListIngestor
     max_upload_bytes: int
     webhook_allow_private: bool
