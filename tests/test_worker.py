@@ -147,3 +147,44 @@ async def test_sweeper_requeues_a_running_session_whose_worker_died(
 
     await _run_burst(redis, _settings(redis_server, standin))
     assert (await store.status("session-dead")).status is JobState.COMPLETED
+
+
+async def test_a_finished_session_calls_its_webhook(
+    redis: ArqRedis, redis_server: RedisServer, standin: StandinServer, corpus: Corpus
+) -> None:
+    """The callback_url gets one POST with the final status, signed with CCO_WEBHOOK_SECRET."""
+    from aiohttp import web
+
+    from cco_enrich.ingest import IdentifierListIngestor
+    from cco_enrich.webhooks import SIGNATURE_HEADER, sign
+
+    received: list[tuple[bytes, str]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append((await request.read(), request.headers.get(SIGNATURE_HEADER, "")))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        store = SessionStore(redis, session_ttl_s=600)
+        result = IdentifierListIngestor(max_identifiers=100, max_bytes=10**6).ingest_json(
+            {"identifiers": corpus.dois()[:5]}
+        )
+        await store.create("session-hook", result.resources, metadata={}, callback_url=url)
+        await store.enqueue("session-hook")
+        settings = _settings(
+            redis_server, standin, webhook_secret="s3cret", webhook_allow_private=True
+        )
+        await _run_burst(redis, settings)
+    finally:
+        await runner.cleanup()
+    assert len(received) == 1
+    body, signature = received[0]
+    assert signature == sign(body, "s3cret")
+    assert b'"status":"completed"' in body and b'"session_id":"session-hook"' in body
