@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from tests.standin import Corpus
 
@@ -100,9 +100,10 @@ def run_scaling(directory: Path, sizes: Sequence[int]) -> ScenarioResult:
     stack = BenchStack(directory / "scaling", corpus_path, SETTINGS, env)
     stack.start()
     try:
+        time.sleep(1.0)  # past the worker's start-up
+        idle = idle_cpu_per_s(stack)
         dois = crossref_sets(corpus, max(sizes), 1)[0]
         costs = [measure_size(stack, dois[:size]) for size in sizes]
-        idle = idle_cpu_per_s(stack)
     finally:
         stack.stop()
     return _result(costs, idle)

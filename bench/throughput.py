@@ -116,6 +116,7 @@ def _explain(result: ScenarioResult, measured: Measured, bound: Bound) -> None:
         if gaps:
             text = ", ".join(f"{length:.2f} s after {start:.2f} s" for start, length in gaps)
             result.notes.append(f"Longest idle gaps between `{pool}` requests: {text}.")
+    result.notes.append(f"Requests by endpoint: {up.by_endpoint()}.")
     repeats = up.repeated_lookups()
     if repeats:
         text = ", ".join(f"{kind}: {n}" for kind, n in repeats.items())

@@ -69,6 +69,14 @@ class Upstream:
                 out[kind] = repeats
         return out
 
+    def by_endpoint(self) -> str:
+        """Requests per endpoint kind, e.g. "crossref-list 10, doi-ra 1"."""
+        return ", ".join(
+            f"{kind} {endpoint['requests']}"
+            for kind, endpoint in self.stats["endpoints"].items()
+            if endpoint["requests"]
+        )
+
     def arrivals(self, name: str, offset_s: float = 0.0) -> list[float]:
         """Arrival times in a pool, shifted by `offset_s` (stand-in clock -> ours)."""
         return [t + offset_s for t in self.pool(name)["arrivals_s"]]
@@ -91,6 +99,8 @@ class Upstream:
             in_flight = "no cap" if limit.in_flight is None else str(limit.in_flight)
             arrivals = self.arrivals(name, offset_s)
             span = f"{min(arrivals):.2f}-{max(arrivals):.2f}" if arrivals else ""
+            spread_s = max(arrivals) - min(arrivals) if len(arrivals) > 1 else 0.0
+            mean_rate = f"{(len(arrivals) - 1) / spread_s:.1f}/s" if spread_s else ""
             rows.append(
                 (
                     name,
@@ -100,6 +110,7 @@ class Upstream:
                     f"{stats['max_per_window']} / {limit.requests} per {window}",
                     f"{stats['max_in_flight']} / {in_flight}",
                     span,
+                    mean_rate,
                 )
             )
         header = (
@@ -110,6 +121,7 @@ class Upstream:
             "max per window / limit",
             "max in flight / limit",
             "arrivals (s after POST)",
+            "mean rate",
         )
         return Table(title, header, rows)
 

@@ -319,6 +319,9 @@ def _load_json(text: str, source: str) -> Any:
     except json.JSONDecodeError as exc:
         msg = f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         raise InputError(msg) from None
+    except RecursionError:
+        msg = f"{source} nests JSON too deeply; send {{\"identifiers\": [...]}}."
+        raise InputError(msg) from None
 
 
 def _csv_identifier_column(header: list[str]) -> int | None:

@@ -328,3 +328,34 @@ def test_openapi_describes_every_route(client: TestClient) -> None:
         for method in route.methods - {"HEAD"}
     }
     assert routes <= documented, routes - documented
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"\xff\xfe\x00garbage\x80", "text/plain"),
+        (b"null", "application/json"),
+        (b'"10.1000/a"', "application/json"),
+        (b"[" * 5000 + b"]" * 5000, "application/json"),
+        (b'{"identifiers": "10.1000/a"}', "application/json"),
+        (b'{"identifiers": [null]}', "application/json"),
+        (b'{"resource_pids": [{"doi": "10.1/x"}]}', "application/json"),
+        (b"", "text/plain"),
+        (b"@article{broken,\n title = {no end", "application/x-bibtex"),
+        (b"\x00\x01\x02", "text/csv"),
+    ],
+)
+def test_garbage_input_is_a_4xx_never_a_500(
+    client: TestClient, body: bytes, content_type: str
+) -> None:
+    answer = client.post("/api/sessions", content=body, headers={"Content-Type": content_type})
+    assert 400 <= answer.status_code < 500 or answer.status_code == 201, answer.text
+    if answer.status_code != 201:
+        _error(answer)
+
+
+def test_an_upload_of_an_unknown_kind_is_a_4xx(client: TestClient) -> None:
+    answer = client.post(
+        "/api/sessions", files={"file": ("cco.docx", b"PK\x03\x04", "application/zip")}
+    )
+    assert answer.status_code == 422 and _error(answer) == "invalid_input"
