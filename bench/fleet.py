@@ -113,8 +113,8 @@ def run_fleet(stack: BenchStack, corpus: Corpus, sets: Sequence[list[str]]) -> S
         )
     result.data["shows"] = (
         f"{WORKERS} worker processes, one session each, share the limits through Redis: "
-        f"{split.upstream.too_many} 429s, peaks within every limit "
-        f"({'yes' if not split.upstream.over_limit() else 'no'}), and {fmt_s(split.total_s)} for "
-        f"{n:,} DOIs against {fmt_s(one.total_s)} with one worker."
+        f"{split.upstream.too_many} 429s, "
+        f"{'no pool over its limit' if not split.upstream.over_limit() else 'pools over limit'}, "
+        f"and {fmt_s(split.total_s)} for {n:,} DOIs against {fmt_s(one.total_s)} with one worker."
     )
     return result

@@ -93,15 +93,12 @@ def what_it_shows(results: list[ScenarioResult]) -> list[str]:
     """The "What this shows" paragraphs: each scenario's one-line reading, then the misses."""
     readings = [str(r.data["shows"]) for r in results if r.data.get("shows")]
     paragraphs = [" ".join(readings)] if readings else []
-    misses = [
-        f"{r.title.split(' ', 1)[0]} {f.label} ({f.value})" for r in results for f in r.misses
-    ]
-    if misses:
-        paragraphs.append(
-            "Missed targets: " + "; ".join(misses) + ". The notes under each table say where "
-            "the time went (request timeline from the stand-in's counters)."
-        )
-    else:
+    for result in results:
+        if result.misses:
+            missed = "; ".join(f"{f.label} {f.value} (target {f.target})" for f in result.misses)
+            why = f" {result.data['why']}" if result.data.get("why") else ""
+            paragraphs.append(f"**Missed in {result.title}:** {missed}.{why}")
+    if not any(r.misses for r in results):
         paragraphs.append("Every target passed.")
     return paragraphs
 

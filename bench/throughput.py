@@ -84,12 +84,40 @@ def _cold(
     )
     result.tables.append(up.table("Requests per pool", bound, measured.offset_s))
     _explain(result, measured, bound)
+    result.data["why"] = _long_pole(measured, bound)
     result.data["shows"] = (
         f"{title.split(' ', 1)[1]}: {fmt_s(run.wall_s)} with {up.requests} upstream requests "
         f"({up.requests / n:.3f} per identifier), {ratio:.2f}x the {fmt_s(bound.total_s)} the "
         f"limits allow at best, with {up.too_many} 429s."
     )
     return result
+
+
+def _long_pole(measured: Measured, bound: Bound) -> str:
+    """Which pool's requests ended last, how fast they went, and the wait in arq's queue."""
+    up, offset = measured.upstream, measured.offset_s
+    pools = [(max(up.arrivals(p, offset)), p) for p in up.used_pools()]
+    if not pools:
+        return ""
+    last_s, pool = max(pools)
+    arrivals = up.arrivals(pool, offset)
+    limit = up.limits[pool]
+    allowed = limit.requests / limit.window_s
+    spread_s = max(arrivals) - min(arrivals)
+    rate = (len(arrivals) - 1) / spread_s if spread_s else 0.0
+    plan = bound.pools.get(pool)
+    best = f", {fmt_s(plan.time_s)} in the best plan" if plan is not None else ""
+    text = (
+        f"The long pole was `{pool}`: {len(arrivals)} requests from {min(arrivals):.2f} s to "
+        f"{last_s:.2f} s, {rate:.1f}/s where the stand-in allows {allowed:.3g}/s"
+        f"{best}."
+    )
+    if measured.queue_wait_s is not None:
+        text += (
+            f" The job also waited {fmt_s(measured.queue_wait_s)} in arq's queue before a worker "
+            "took it."
+        )
+    return text
 
 
 def _explain(result: ScenarioResult, measured: Measured, bound: Bound) -> None:
@@ -190,6 +218,11 @@ def warm(stack: BenchStack, dois: list[str], cold: Measured) -> ScenarioResult:
     )
     result.data["progress"] = measured.run.progress
     result.data["size"] = len(dois)
+    if measured.queue_wait_s is not None:
+        result.data["why"] = (
+            f"Of the {fmt_s(measured.run.wall_s)}, {fmt_s(measured.queue_wait_s)} was the job "
+            "waiting in arq's queue for a worker to poll it (arq's default `poll_delay` is 0.5 s)."
+        )
     result.data["shows"] = (
         f"The same DOIs again come from the cache in {fmt_s(measured.run.wall_s)} "
         f"({speedup:.0f}x faster) with {requests} upstream requests."

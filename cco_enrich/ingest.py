@@ -320,7 +320,7 @@ def _load_json(text: str, source: str) -> Any:
         msg = f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         raise InputError(msg) from None
     except RecursionError:
-        msg = f"{source} nests JSON too deeply; send {{\"identifiers\": [...]}}."
+        msg = f'{source} nests JSON too deeply; send {{"identifiers": [...]}}.'
         raise InputError(msg) from None
 
 

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     crossref_public_list_per_s: int = 1
     datacite_per_5min: int = 1000
     datacite_in_flight: int = 3
-    doi_org_per_s: int = 5
+    doi_org_per_s: int = 10
     doi_org_in_flight: int = 5
     shared_limits: bool = True
 

@@ -80,16 +80,11 @@ def pool_limits(settings: Settings) -> PoolLimits:
         datacite = PoolLimit(
             min(settings.datacite_per_5min, 500), 300.0, settings.datacite_in_flight
         )
-    # doi.org's two pools share its (undocumented) limits: RA look-ups get the larger part.
-    doi_cn_in_flight = max(1, settings.doi_org_in_flight // 2)
     return PoolLimits(
         crossref_single=crossref_single,
         crossref_list=crossref_list,
         datacite=datacite,
-        doi_ra=PoolLimit(
-            settings.doi_org_per_s, 1.0, settings.doi_org_in_flight - doi_cn_in_flight or 1
-        ),
-        doi_cn=PoolLimit(settings.doi_org_per_s, 1.0, doi_cn_in_flight),
+        doi_org=PoolLimit(settings.doi_org_per_s, 1.0, settings.doi_org_in_flight),
     )
 
 
@@ -287,3 +282,6 @@ class WorkerSettings:
     keep_result = 3600
     health_check_interval = 10
     allow_abort_jobs = False
+    # How often an idle worker asks Redis for a job: a cached session finishes in ~0.1 s, so
+    # arq's default 0.5 s would be most of its wait.
+    poll_delay = 0.05

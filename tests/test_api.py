@@ -358,4 +358,5 @@ def test_an_upload_of_an_unknown_kind_is_a_4xx(client: TestClient) -> None:
     answer = client.post(
         "/api/sessions", files={"file": ("cco.docx", b"PK\x03\x04", "application/zip")}
     )
-    assert answer.status_code == 422 and _error(answer) == "invalid_input"
+    assert answer.status_code == 422
+    assert _error(answer) == "invalid_input"

@@ -30,8 +30,12 @@ def test_dockerfile_passes_hadolint() -> None:
 
 def test_compose_file_follows_the_compose_spec() -> None:
     done = subprocess.run(
-        [_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
-         str(ROOT / "docker-compose.yml")],
+        [
+            _tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(ROOT / "docker-compose.yml"),
+        ],
         capture_output=True,
         text=True,
     )

@@ -33,7 +33,7 @@ from tests.fakes import (
 )
 
 FAST = PoolLimit(1000, 1.0, 10)
-FAST_LIMITS = PoolLimits(FAST, FAST, FAST, FAST, FAST)
+FAST_LIMITS = PoolLimits(FAST, FAST, FAST, FAST)
 NO_WAIT = RetryPolicy(attempts=2, wait_initial_s=0)
 
 CROSSREF_DOIS = [DOI("10.1000/a"), DOI("10.1000/b"), DOI("10.2000/d")]
@@ -297,7 +297,7 @@ async def test_crossref_batches_start_while_other_prefixes_still_wait_for_doi_or
     http: aiohttp.ClientSession, upstreams: FakeUpstreams
 ) -> None:
     upstreams.latency_s["doi-ra"] = 0.1
-    one_ra_at_a_time = PoolLimits(FAST, FAST, FAST, PoolLimit(1000, 1.0, 1), FAST)
+    one_ra_at_a_time = PoolLimits(FAST, FAST, FAST, PoolLimit(1000, 1.0, 1))
     fillers = [DOI(f"10.{n}/f") for n in range(10_000, 10_600)]  # 600 prefixes: two RA requests
     await enrich(
         [DOI("10.1000/a"), *fillers], registries(http, limits=one_ra_at_a_time), Collector()
@@ -331,6 +331,5 @@ async def test_requests_started_counts_every_pool(
         "crossref-single": upstreams.calls["crossref-single"],
         "crossref-list": upstreams.calls["crossref-list"],
         "datacite": upstreams.calls["datacite-list"] + upstreams.calls["datacite-single"],
-        "doi-ra": upstreams.calls["doi-ra"],
-        "doi-cn": upstreams.calls["doi-cn"],
+        "doi-org": upstreams.calls["doi-ra"] + upstreams.calls["doi-cn"],
     }

@@ -26,12 +26,15 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("CCO_ADMIN_TOKEN", "t0ken")
     settings = Settings()
     assert settings.redis_url == "redis://example:6380/2"
-    assert settings.is_polite and "mailto:curator@example.org" in settings.user_agent
-    assert settings.admin_token is not None and settings.admin_token.get_secret_value() == "t0ken"
+    assert settings.is_polite
+    assert "mailto:curator@example.org" in settings.user_agent
+    assert settings.admin_token is not None
+    assert settings.admin_token.get_secret_value() == "t0ken"
     assert "t0ken" not in repr(settings)
 
 
 def test_without_mailto_the_user_agent_names_no_contact(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CCO_MAILTO", raising=False)
     settings = Settings()
-    assert not settings.is_polite and "mailto" not in settings.user_agent
+    assert not settings.is_polite
+    assert "mailto" not in settings.user_agent

@@ -187,4 +187,5 @@ async def test_a_finished_session_calls_its_webhook(
     assert len(received) == 1
     body, signature = received[0]
     assert signature == sign(body, "s3cret")
-    assert b'"status":"completed"' in body and b'"session_id":"session-hook"' in body
+    assert b'"status":"completed"' in body
+    assert b'"session_id":"session-hook"' in body

@@ -23,8 +23,7 @@ from cco_enrich.registries.limits import (
     CROSSREF_LIST,
     CROSSREF_SINGLE,
     DATACITE,
-    DOI_CN,
-    DOI_RA,
+    DOI_ORG,
     PoolLimit,
     PoolLimiter,
     PoolLimits,
@@ -118,8 +117,8 @@ def build_registries(
         doiorg=DoiOrgClient(
             # doi.org needs no mailto parameter: the User-Agent already names us.
             endpoint(doi_url, "doi.org", identify=False),
-            ra_limiter=limiters[DOI_RA],
-            cn_limiter=limiters[DOI_CN],
+            ra_limiter=limiters[DOI_ORG],
+            cn_limiter=limiters[DOI_ORG],
             prefix_cache=prefix_cache,
         ),
         limiters=limiters,

@@ -1,6 +1,6 @@
 """PoolLimiter: at most N request starts in any sliding window and at most C in flight, per pool.
 
-One limiter per upstream pool (`crossref-single`, `crossref-list`, `datacite`, `doi-ra`, `doi-cn`).
+One limiter per upstream pool (`crossref-single`, `crossref-list`, `datacite`, `doi-org`).
 Three local guards, then an optional shared backend (shared_limits.py) for several worker processes:
 - an aiolimiter bucket of capacity 1, so starts are paced evenly instead of bursting;
 - an exact sliding-window log, because upstreams count in any window: a bucket that bursts N and
@@ -28,8 +28,7 @@ log = logging.getLogger(__name__)
 CROSSREF_SINGLE = "crossref-single"
 CROSSREF_LIST = "crossref-list"
 DATACITE = "datacite"
-DOI_RA = "doi-ra"
-DOI_CN = "doi-cn"
+DOI_ORG = "doi-org"
 
 WINDOW_MARGIN_S = 0.025
 """Slack added to every window: requests arrive upstream a little later than we send them."""
@@ -56,15 +55,14 @@ class PoolLimit:
 class PoolLimits:
     """The limits of every pool; `polite()` when a mailto is configured, else `public()`.
 
-    doi.org publishes no limits; `doi-ra` and `doi-cn` go to the same host, so their defaults
-    add up to 10/s and 5 in flight, what our stand-in of doi.org allows.
+    doi.org publishes no limits. Its RA look-ups and content negotiation go to one host, so
+    they share one pool: 10/s and 5 in flight by default (CCO_DOI_ORG_PER_S / _IN_FLIGHT).
     """
 
     crossref_single: PoolLimit
     crossref_list: PoolLimit
     datacite: PoolLimit
-    doi_ra: PoolLimit
-    doi_cn: PoolLimit
+    doi_org: PoolLimit
 
     @classmethod
     def polite(cls) -> PoolLimits:
@@ -73,8 +71,7 @@ class PoolLimits:
             crossref_single=PoolLimit(10, 1.0, 3),
             crossref_list=PoolLimit(3, 1.0, 3),
             datacite=PoolLimit(1000, 300.0, 3),
-            doi_ra=PoolLimit(5, 1.0, 3),
-            doi_cn=PoolLimit(5, 1.0, 2),
+            doi_org=PoolLimit(10, 1.0, 5),
         )
 
     @classmethod
@@ -84,8 +81,7 @@ class PoolLimits:
             crossref_single=PoolLimit(5, 1.0, 1),
             crossref_list=PoolLimit(1, 1.0, 1),
             datacite=PoolLimit(500, 300.0, 3),
-            doi_ra=PoolLimit(5, 1.0, 3),
-            doi_cn=PoolLimit(5, 1.0, 2),
+            doi_org=PoolLimit(10, 1.0, 5),
         )
 
     def by_pool(self) -> dict[str, PoolLimit]:
@@ -94,8 +90,7 @@ class PoolLimits:
             CROSSREF_SINGLE: self.crossref_single,
             CROSSREF_LIST: self.crossref_list,
             DATACITE: self.datacite,
-            DOI_RA: self.doi_ra,
-            DOI_CN: self.doi_cn,
+            DOI_ORG: self.doi_org,
         }
 
 

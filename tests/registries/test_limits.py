@@ -133,6 +133,5 @@ def test_default_limits_follow_the_published_pools() -> None:
         "crossref-single",
         "crossref-list",
         "datacite",
-        "doi-ra",
-        "doi-cn",
+        "doi-org",
     }
