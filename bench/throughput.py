@@ -183,21 +183,21 @@ def mixed_cold(
     bound = lower_bound(identifiers, corpus, stack.settings)
     title = f"1b. A mixed {len(identifiers):,}, cold"
     result = _cold("mixed", title, measured, bound, MIXED_TARGET, expected)
-    cn = _service_cn_limit()
-    configured = lower_bound(identifiers, corpus, stack.settings, doi_org=cn)
+    own = _service_doi_org_limit()
+    configured = lower_bound(identifiers, corpus, stack.settings, doi_org=own)
     result.notes.append(
         f"doi.org publishes no limit. The stand-in allows {stack.settings.doi_rate}/s and "
-        f"{stack.settings.doi_in_flight} in flight (the bound above). The service gives content "
-        f"negotiation its own pool of {cn.requests}/s and {cn.in_flight} in flight (from "
-        f"`CCO_DOI_ORG_*`); held to that, the bound is {fmt_s(configured.total_s)} and ours / "
-        f"bound {measured.run.wall_s / configured.total_s:.2f}."
+        f"{stack.settings.doi_in_flight} in flight (the bound above). The service holds RA "
+        f"look-ups and content negotiation together to {own.requests}/s and {own.in_flight} in "
+        f"flight (`CCO_DOI_ORG_*`); held to that, the bound is {fmt_s(configured.total_s)} and "
+        f"ours / bound {measured.run.wall_s / configured.total_s:.2f}."
     )
     return result
 
 
-def _service_cn_limit() -> PoolLimit:
-    """The service's own limit for doi.org content negotiation, as its settings make it now."""
-    limit = service_limits(Settings(mailto=MAILTO)).doi_cn
+def _service_doi_org_limit() -> PoolLimit:
+    """The service's own doi.org limit (RA look-ups and content negotiation share it)."""
+    limit = service_limits(Settings(mailto=MAILTO)).doi_org
     return PoolLimit(limit.requests, limit.window_s, limit.in_flight)
 
 

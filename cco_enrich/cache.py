@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
-import orjson
 from redis.asyncio import Redis
 
 from cco_enrich.doi import DOI
 from cco_enrich.models import Outcome, ResourceStatus, Work
 
+log = logging.getLogger(__name__)
+
 OUTCOME_KEY = "cco:cache:doi:{doi}"
 PREFIX_KEY = "cco:cache:prefix:{prefix}"
+NOT_FOUND_MARK = "!not_found:"  # a Work is stored as its JSON, which never starts like this
 
 
 class OutcomeCache:
@@ -32,28 +35,32 @@ class OutcomeCache:
         raws = await self.redis.mget([OUTCOME_KEY.format(doi=d) for d in dois])
         found: dict[DOI, Outcome] = {}
         for doi, raw in zip(dois, raws, strict=True):
-            if raw is not None:
+            if raw is None:
+                continue
+            try:
                 found[doi] = _decode(doi, raw)
+            except ValueError:  # an entry we cannot read (older format, corrupt): a miss
+                log.warning("cache entry of %s is unreadable; looking it up again", doi)
         return found
 
     async def put_many(self, outcomes: Sequence[Outcome]) -> None:
         """Remember enriched and not_found outcomes."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for outcome in outcomes:
+                key = OUTCOME_KEY.format(doi=outcome.doi)
                 if outcome.status is ResourceStatus.ENRICHED and outcome.work is not None:
-                    payload = orjson.dumps({"work": outcome.work.model_dump(mode="json")})
-                    pipe.set(OUTCOME_KEY.format(doi=outcome.doi), payload, ex=self.ttl_s)
+                    pipe.set(key, outcome.work.model_dump_json(), ex=self.ttl_s)
                 elif outcome.status is ResourceStatus.NOT_FOUND:
-                    payload = orjson.dumps({"not_found": outcome.error})
-                    pipe.set(OUTCOME_KEY.format(doi=outcome.doi), payload, ex=self.not_found_ttl_s)
+                    reason = outcome.error or ""
+                    pipe.set(key, NOT_FOUND_MARK + reason, ex=self.not_found_ttl_s)
             await pipe.execute()
 
 
 def _decode(doi: DOI, raw: bytes | str) -> Outcome:
-    data = orjson.loads(raw)
-    if "work" in data:
-        return Outcome.enriched(Work.model_validate(data["work"]))
-    return Outcome.not_found(doi, data.get("not_found") or "no registry knows this DOI")
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    if text.startswith(NOT_FOUND_MARK):
+        return Outcome.not_found(doi, text[len(NOT_FOUND_MARK) :] or "no registry knows this DOI")
+    return Outcome.enriched(Work.model_validate_json(text))
 
 
 class RedisPrefixCache:

@@ -100,12 +100,14 @@ class SessionRun:
             log.info("session %s: leased by another worker; leaving it", sid)
             return None
         try:
-            return await self._run_leased(enrich)
+            return await self._run_leased(enrich, use_cache=not record.refresh)
         finally:
             with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
                 await asyncio.shield(self.store.release_lease(sid, self.worker_id))
 
-    async def _run_leased(self, enrich: EnrichFunction) -> ProcessingStatus | None:
+    async def _run_leased(
+        self, enrich: EnrichFunction, *, use_cache: bool
+    ) -> ProcessingStatus | None:
         sid = self.session_id
         self._resources = await self.store.resources(sid)
         self._index = {r.doi: i for i, r in enumerate(self._resources) if r.doi}
@@ -115,7 +117,7 @@ class SessionRun:
         ]
         log.info("→ session %s: %d DOIs to resolve (job %s)", sid, len(pending), self.job_id)
         await self._write_status(JobState.RUNNING, "resolving", f"{len(pending)} DOIs to resolve")
-        if self.cache is not None and pending:
+        if self.cache is not None and use_cache and pending:
             hits = await self.cache.get_many(pending)
             if hits:
                 await self._apply(list(hits.values()), from_cache=True)

@@ -97,6 +97,7 @@ class SessionRecord:
     callback_url: str | None
     job_id: str | None
     attempt: int
+    refresh: bool = False  # the current run looks everything up again, past the cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,7 @@ class SessionStore:
             callback_url=fields.get("callback_url") or None,
             job_id=fields.get("job_id") or None,
             attempt=int(fields.get("attempt") or 0),
+            refresh=fields.get("refresh") == "1",
         )
 
     async def resources(self, session_id: str) -> list[Resource]:
@@ -268,14 +270,18 @@ class SessionStore:
     ) -> str:
         """Write the changed resources and the new status in one transaction, plus an event."""
         _, resources_key, status_key, events_key, _ = _keys(session_id)
+        # Each resource is serialised once, for its hash field and for the event alike.
+        encoded = {str(i): r.model_dump_json() for i, r in changed.items()}
+        status_json = status.model_dump_json()
         async with self.redis.pipeline(transaction=True) as pipe:
-            if changed:
-                pipe.hset(
-                    resources_key,
-                    mapping={str(i): r.model_dump_json() for i, r in changed.items()},
-                )
-            pipe.set(status_key, status.model_dump_json())
-            pipe.xadd(events_key, self._event_fields(status, changed), maxlen=EVENTS_MAXLEN)  # type: ignore[arg-type]
+            if encoded:
+                pipe.hset(resources_key, mapping=encoded)
+            pipe.set(status_key, status_json)
+            pipe.xadd(
+                events_key,
+                self._event_fields(status_json, encoded),  # type: ignore[arg-type]
+                maxlen=EVENTS_MAXLEN,
+            )
             pipe.zadd(SESSIONS_INDEX_KEY, {session_id: time.time()})
             if status.status.is_active:
                 pipe.sadd(ACTIVE_SESSIONS_KEY, session_id)
@@ -293,7 +299,7 @@ class SessionStore:
         events_key = EVENTS_KEY.format(session_id=session_id)
         event_id = await self.redis.xadd(
             events_key,
-            self._event_fields(status, {}),  # type: ignore[arg-type]
+            self._event_fields(status.model_dump_json(), {}),  # type: ignore[arg-type]
             maxlen=EVENTS_MAXLEN,
         )
         await self.redis.expire(events_key, self.session_ttl_s)
@@ -319,11 +325,12 @@ class SessionStore:
         return [self._parse_event(entry) for _, entries in answer or [] for entry in entries]
 
     @staticmethod
-    def _event_fields(status: ProcessingStatus, changed: Mapping[int, Resource]) -> dict[str, Any]:
-        fields: dict[str, Any] = {"status": status.model_dump_json()}
-        if changed:
-            fields["resources"] = orjson.dumps(
-                {str(i): r.model_dump(mode="json") for i, r in changed.items()}
+    def _event_fields(status_json: str, encoded: Mapping[str, str]) -> dict[str, str]:
+        fields = {"status": status_json}
+        if encoded:
+            # A JSON object of position -> resource, joined from JSON already made.
+            fields["resources"] = (
+                "{" + ",".join(f'"{i}":{json}' for i, json in encoded.items()) + "}"
             )
         return fields
 
@@ -340,9 +347,12 @@ class SessionStore:
 
     # -- jobs -------------------------------------------------------------------------------
 
-    async def enqueue(self, session_id: str, *, message: str = "waiting for a worker") -> str:
+    async def enqueue(
+        self, session_id: str, *, message: str = "waiting for a worker", refresh: bool | None = None
+    ) -> str:
         """Queue an enrichment under a fresh job id; returns the job id.
 
+        `refresh=True` makes the run skip the cache (a forced re-enrichment).
         A fresh id per attempt means arq's de-duplication (which also blocks ids whose result is
         still kept) never stops a re-run, and a stale job re-run by arq after a crash can tell
         that it is no longer the current one.
@@ -350,7 +360,10 @@ class SessionStore:
         meta_key = SESSION_KEY.format(session_id=session_id)
         attempt = await self.redis.hincrby(meta_key, "attempt", 1)
         job_id = JOB_ID.format(session_id=session_id, attempt=attempt)
-        await self.redis.hset(meta_key, "job_id", job_id)
+        fields = {"job_id": job_id}
+        if refresh is not None:  # None: a re-queue keeps what the run was asked to do
+            fields["refresh"] = "1" if refresh else "0"
+        await self.redis.hset(meta_key, mapping=fields)
         await self.redis.delete(CANCEL_KEY.format(session_id=session_id))
         current = await self.status(session_id)
         await self.set_status(

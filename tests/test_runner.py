@@ -154,3 +154,32 @@ async def test_cached_outcomes_are_not_looked_up_again(store: SessionStore) -> N
     assert second.calls == []
     assert final is not None
     assert (final.enriched, final.not_found) == (9, 1)
+
+
+async def test_an_unreadable_cache_entry_is_a_miss(store: SessionStore) -> None:
+    cache = OutcomeCache(store.redis, ttl_s=60, not_found_ttl_s=10)
+    await store.redis.set("cco:cache:doi:10.1000/1", b'{"work": "from an older release"}')
+    await cache.put_many([Outcome.not_found(DOI("10.1000/2"), "doi.org: DOI does not exist")])
+    found = await cache.get_many([DOI("10.1000/1"), DOI("10.1000/2")])
+    assert list(found) == ["10.1000/2"]
+    assert found[DOI("10.1000/2")].error == "doi.org: DOI does not exist"
+
+
+async def test_a_forced_run_looks_everything_up_past_the_cache(store: SessionStore) -> None:
+    cache = OutcomeCache(store.redis, ttl_s=60, not_found_ttl_s=10)
+    job_id = await _queued(store)
+    await SessionRun(store, "session-1", worker_id="w", job_id=job_id, cache=cache).execute(
+        FakeResolver()
+    )
+    resources = await store.resources("session-1")
+    await store.replace_resources(
+        "session-1",
+        {i: r.reset() for i, r in enumerate(resources) if r.doi},
+        await store.status("session-1"),
+    )
+    forced_job = await store.enqueue("session-1", refresh=True)
+    again = FakeResolver()
+    await SessionRun(store, "session-1", worker_id="w", job_id=forced_job, cache=cache).execute(
+        again
+    )
+    assert again.calls == DOIS

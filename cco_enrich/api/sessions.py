@@ -187,7 +187,9 @@ async def _reset(store: SessionStore, session_id: str, statuses: set[ResourceSta
     return len(changed)
 
 
-async def _start(request: Request, reset: set[ResourceStatus]) -> Response:
+async def _start(
+    request: Request, reset: set[ResourceStatus], *, refresh: bool = False
+) -> Response:
     store = _state(request).store
     session_id = _session_id(request)
     current = await store.status(session_id)
@@ -198,7 +200,7 @@ async def _start(request: Request, reset: set[ResourceStatus]) -> Response:
         check_callback_url(callback_url, allow_private=_state(request).webhook_allow_private)
         await store.set_callback_url(session_id, callback_url)
     reset_count = await _reset(store, session_id, reset) if reset else 0
-    job_id = await store.enqueue(session_id)
+    job_id = await store.enqueue(session_id, refresh=refresh)
     return JSONResponse(
         {"job_id": job_id, "status": JobState.QUEUED.value, "reset": reset_count},
         202,
@@ -210,7 +212,7 @@ async def enrich_session(request: Request) -> Response:
     """POST /api/sessions/{id}/enrich: queue the pending resources (`?force=true`: all DOIs)."""
     force = _flag(request, "force")
     everything = {ResourceStatus.ENRICHED, ResourceStatus.NOT_FOUND, ResourceStatus.FAILED}
-    return await _start(request, everything if force else set())
+    return await _start(request, everything if force else set(), refresh=force)
 
 
 async def retry_session(request: Request) -> Response:
