@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -91,7 +92,8 @@ async def _ingest(request: Request, state: ApiState) -> IngestResult:
             "text/plain, text/csv, application/x-bibtex or a multipart/form-data file upload.",
         )
     body = await _read_body(request, state.max_upload_bytes)
-    return state.ingestor.ingest_body(body, media_type)
+    # Parsing 10,000 identifiers takes a while: off the event loop, so SSE and polling go on.
+    return await run_in_threadpool(state.ingestor.ingest_body, body, media_type)
 
 
 async def _ingest_form(request: Request, state: ApiState) -> IngestResult:
@@ -110,9 +112,9 @@ async def _ingest_form(request: Request, state: ApiState) -> IngestResult:
             if len(content) > state.max_upload_bytes:
                 msg = f"the file is over {state.max_upload_bytes:,} bytes (CCO_MAX_UPLOAD_BYTES)."
                 raise InputTooLargeError(msg)
-            return state.ingestor.ingest_upload(upload.filename, content)
+            return await run_in_threadpool(state.ingestor.ingest_upload, upload.filename, content)
         if isinstance(text, str) and text.strip():
-            return state.ingestor.ingest_text(text)
+            return await run_in_threadpool(state.ingestor.ingest_text, text)
     msg = "the form has neither a 'file' upload nor an 'identifiers' text field."
     raise InputError(msg)
 
