@@ -11,11 +11,14 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aioresponses import aioresponses
 from arq.connections import ArqRedis
 from fakeredis import FakeAsyncRedis
 
 from cco_enrich.store import SessionStore
+from tests.fakes import mock_http
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -78,13 +81,18 @@ class RedisServer:
         self.process = None
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A private redis-server (AOF on, so a restart keeps the data). CI requires the binary."""
+def require_redis_server() -> None:
+    """Fail on CI, skip (and say so) on a laptop, when there is no redis-server binary."""
     if not os.path.exists(REDIS_SERVER):
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed; CI must run the real-Redis tests")
         pytest.skip("redis-server is not installed on this laptop; CI runs these tests")
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server (AOF on, so a restart keeps the data). CI requires the binary."""
+    require_redis_server()
     server = RedisServer(port=free_port(), directory=tmp_path)
     server.start()
     try:
@@ -107,3 +115,17 @@ async def fake_redis() -> AsyncIterator[ArqRedis]:
 @pytest.fixture
 def store(fake_redis: ArqRedis) -> SessionStore:
     return SessionStore(fake_redis, session_ttl_s=3600)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """One aiohttp session, as a worker has."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def mock() -> Iterator[aioresponses]:
+    """aioresponses, patched for aiohttp 3.14 (see tests/fakes.py)."""
+    with mock_http() as mocked:
+        yield mocked

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
@@ -29,7 +28,6 @@ from tests.fakes import (
     crossref_record,
     datacite_attributes,
     load,
-    mock_http,
 )
 
 FAST = PoolLimit(1000, 1.0, 10)
@@ -46,18 +44,6 @@ DATACITE_GONE = DOI("10.5061/gone")
 MEDRA = DOI("10.3000/medra.1")
 MEDRA_GONE = DOI("10.3000/gone")
 NO_PREFIX = DOI("10.9999/nobody")
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def mock() -> Iterator[aioresponses]:
-    with mock_http() as mocked:
-        yield mocked
 
 
 @pytest.fixture

@@ -246,6 +246,29 @@ def pack_terms(items: Sequence[T], encode: Callable[[T], str], *, room: int) -> 
     return groups
 
 
+def split_into_batches(
+    dois: Sequence[DOI],
+    encode: Callable[[DOI], str],
+    *,
+    room: int,
+    max_size: int,
+    can_batch: Callable[[DOI], bool],
+) -> tuple[list[list[DOI]], list[DOI]]:
+    """Batches whose encoded terms fit in `room` (at most `max_size` DOIs each), and the DOIs
+    that must be looked up one at a time (not batchable, or too long for any request line)."""
+    batchable: list[DOI] = []
+    singles: list[DOI] = []
+    for doi in dois:
+        fits = can_batch(doi) and len(encode(doi)) <= room
+        (batchable if fits else singles).append(doi)
+    batches = [
+        batch[i : i + max_size]
+        for batch in pack_terms(batchable, encode, room=room)
+        for i in range(0, len(batch), max_size)
+    ]
+    return batches, singles
+
+
 @dataclass(slots=True)
 class BatchResult:
     """What one batch of DOIs came to; every DOI of the batch is in exactly one of the four."""

@@ -19,7 +19,7 @@ from cco_enrich.registries._http import (
     index_by_doi,
     lookup_single,
     lookup_splitting,
-    pack_terms,
+    split_into_batches,
 )
 from cco_enrich.registries.limits import PoolLimiter
 from cco_enrich.registries.parse import work_from_crossref
@@ -58,17 +58,13 @@ class CrossrefClient:
         room = self.max_request_line - self.endpoint.request_line_length(
             self.list_url([], rows=MAX_ROWS)
         )
-        batchable: list[DOI] = []
-        singles: list[DOI] = []
-        for doi in dois:
-            fits = _BATCHABLE.match(doi) and len(_filter_term(doi)) <= room
-            (batchable if fits else singles).append(doi)
-        batches = [
-            batch[i : i + MAX_ROWS]
-            for batch in pack_terms(batchable, _filter_term, room=room)
-            for i in range(0, len(batch), MAX_ROWS)
-        ]
-        return batches, singles
+        return split_into_batches(
+            dois,
+            _filter_term,
+            room=room,
+            max_size=MAX_ROWS,
+            can_batch=lambda doi: bool(_BATCHABLE.match(doi)),
+        )
 
     def list_url(self, dois: Sequence[DOI], *, rows: int | None = None) -> str:
         """The `/works?filter=doi:A,doi:B,...` URL of a batch, with `rows` and `select` set."""

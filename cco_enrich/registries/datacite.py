@@ -20,7 +20,7 @@ from cco_enrich.registries._http import (
     index_by_doi,
     lookup_single,
     lookup_splitting,
-    pack_terms,
+    split_into_batches,
 )
 from cco_enrich.registries.limits import PoolLimiter
 from cco_enrich.registries.parse import work_from_datacite
@@ -50,17 +50,13 @@ class DataCiteClient:
         room = self.max_request_line - self.endpoint.request_line_length(
             self.list_url([], page_size=MAX_PAGE_SIZE)
         )
-        batchable: list[DOI] = []
-        singles: list[DOI] = []
-        for doi in dois:
-            fits = "," not in doi and len(_ids_term(doi)) <= room
-            (batchable if fits else singles).append(doi)
-        batches = [
-            batch[i : i + MAX_PAGE_SIZE]
-            for batch in pack_terms(batchable, _ids_term, room=room)
-            for i in range(0, len(batch), MAX_PAGE_SIZE)
-        ]
-        return batches, singles
+        return split_into_batches(
+            dois,
+            _ids_term,
+            room=room,
+            max_size=MAX_PAGE_SIZE,
+            can_batch=lambda doi: "," not in doi,  # a comma would split the id in two
+        )
 
     def list_url(self, dois: Sequence[DOI], *, page_size: int | None = None) -> str:
         """The `/dois?ids=a,b,...` URL of a batch, one page big enough for all of it."""

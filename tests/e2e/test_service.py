@@ -72,6 +72,49 @@ def _no_429s(stack: Stack) -> None:
     assert {name: p["429s"] for name, p in pools.items() if p["429s"]} == {}
 
 
+def _half_done_session(stack: Stack, n: int, seed: int) -> tuple[Corpus, str]:
+    stack.start_standin(
+        "--crossref",
+        str(n),
+        "--datacite",
+        "0",
+        "--other",
+        "0",
+        "--missing",
+        "0",
+        "--seed",
+        str(seed),
+        "--prefixes",
+        "2",
+        "--latency-base",
+        "0.6",
+        "--latency-per-item",
+        "0.01",
+    )
+    stack.start_worker("worker-1")
+    stack.start_api()
+    corpus = _corpus(stack)
+    _, created = stack.request(
+        "POST", f"{stack.api}/api/sessions?enrich=true", {"identifiers": corpus.dois()}
+    )
+    url = f"{stack.api}/api/sessions/{created['id']}"
+    deadline = time.monotonic() + 60
+    while stack.request("GET", f"{url}/status")[1]["enriched"] < 50:
+        assert time.monotonic() < deadline, stack.logs()
+        time.sleep(0.05)
+    return corpus, url
+
+
+def _wait_for(stack: Stack, url: str, state: str, timeout_s: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status, body = stack.request("GET", f"{url}/status")
+        if status == 200 and body["status"] == state:
+            return body
+        assert time.monotonic() < deadline, (body, stack.logs())
+        time.sleep(0.1)
+
+
 def test_a_session_of_500_dois_from_post_to_export(stack: Stack) -> None:
     stack.start_standin(
         "--crossref",
@@ -143,38 +186,8 @@ def test_a_session_of_500_dois_from_post_to_export(stack: Stack) -> None:
 
 def test_a_sigkilled_worker_loses_nothing_and_repeats_only_unsaved_batches(stack: Stack) -> None:
     stack.extra_env.update({"CCO_LEASE_TTL_S": "2"})
-    stack.start_standin(
-        "--crossref",
-        "600",
-        "--datacite",
-        "0",
-        "--other",
-        "0",
-        "--missing",
-        "0",
-        "--seed",
-        "12",
-        "--prefixes",
-        "2",
-        "--latency-base",
-        "0.6",
-        "--latency-per-item",
-        "0.01",
-    )
-    stack.start_worker("worker-1")
-    stack.start_api()
-    corpus = _corpus(stack)
-    status, created = stack.request(
-        "POST", f"{stack.api}/api/sessions?enrich=true", {"identifiers": corpus.dois()}
-    )
-    assert status == 201
-    session_id = created["id"]
-    url = f"{stack.api}/api/sessions/{session_id}"
-
-    deadline = time.monotonic() + 60
-    while stack.request("GET", f"{url}/status")[1]["enriched"] < 50:  # a batch has landed
-        assert time.monotonic() < deadline, stack.logs()
-        time.sleep(0.05)
+    corpus, url = _half_done_session(stack, 600, seed=12)
+    session_id = url.rsplit("/", 1)[1]
     stack.kill("worker-1", signal.SIGKILL)
     _, at_kill = stack.request("GET", url)
     saved = {r["doi"] for r in at_kill["resources"] if r["status"] != "pending"}
@@ -236,49 +249,6 @@ def test_cancel_stops_a_running_session_within_a_second(stack: Stack) -> None:
     status, again = stack.request("POST", f"{url}/cancel")
     assert status == 200
     assert again["status"] == "cancelled"
-
-
-def _half_done_session(stack: Stack, n: int, seed: int) -> tuple[Corpus, str]:
-    stack.start_standin(
-        "--crossref",
-        str(n),
-        "--datacite",
-        "0",
-        "--other",
-        "0",
-        "--missing",
-        "0",
-        "--seed",
-        str(seed),
-        "--prefixes",
-        "2",
-        "--latency-base",
-        "0.6",
-        "--latency-per-item",
-        "0.01",
-    )
-    stack.start_worker("worker-1")
-    stack.start_api()
-    corpus = _corpus(stack)
-    _, created = stack.request(
-        "POST", f"{stack.api}/api/sessions?enrich=true", {"identifiers": corpus.dois()}
-    )
-    url = f"{stack.api}/api/sessions/{created['id']}"
-    deadline = time.monotonic() + 60
-    while stack.request("GET", f"{url}/status")[1]["enriched"] < 50:
-        assert time.monotonic() < deadline, stack.logs()
-        time.sleep(0.05)
-    return corpus, url
-
-
-def _wait_for(stack: Stack, url: str, state: str, timeout_s: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status, body = stack.request("GET", f"{url}/status")
-        if status == 200 and body["status"] == state:
-            return body
-        assert time.monotonic() < deadline, (body, stack.logs())
-        time.sleep(0.1)
 
 
 def test_sigterm_leaves_the_session_queued_for_the_next_worker(stack: Stack) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import aiohttp
 import pytest
 from aioresponses import aioresponses
@@ -13,21 +11,9 @@ from cco_enrich.doi import DOI, normalise_doi
 from cco_enrich.registries import CrossrefClient, RetryPolicy
 from cco_enrich.registries._http import Endpoint
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
-from tests.fakes import CROSSREF_URL, FakeUpstreams, crossref_record, load, mock_http
+from tests.fakes import CROSSREF_URL, FakeUpstreams, crossref_record, load
 
 SICI = "10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI{n}>3.0.CO;2-{n}"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def mock() -> Iterator[aioresponses]:
-    with mock_http() as mocked:
-        yield mocked
 
 
 def client(http: aiohttp.ClientSession, *, max_request_line: int = 3800) -> CrossrefClient:

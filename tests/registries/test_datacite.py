@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import aiohttp
-import pytest
 from aioresponses import aioresponses
 
 from cco_enrich.doi import DOI
 from cco_enrich.registries import DataCiteClient, RetryPolicy
 from cco_enrich.registries._http import Endpoint
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
-from tests.fakes import DATACITE_URL, FakeUpstreams, datacite_attributes, load, mock_http
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def mock() -> Iterator[aioresponses]:
-    with mock_http() as mocked:
-        yield mocked
+from tests.fakes import DATACITE_URL, FakeUpstreams, datacite_attributes, load
 
 
 def client(http: aiohttp.ClientSession, *, mailto: str | None = None) -> DataCiteClient:

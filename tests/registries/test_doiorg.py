@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import aiohttp
-import pytest
 from aioresponses import aioresponses
 
 from cco_enrich.doi import DOI
@@ -13,19 +10,7 @@ from cco_enrich.registries import DoiOrgClient, MemoryPrefixCache, RaAnswer, Ret
 from cco_enrich.registries._http import Endpoint
 from cco_enrich.registries.doiorg import DOES_NOT_EXIST, INVALID, UNKNOWN
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
-from tests.fakes import DOI_URL, FakeUpstreams, load, mock_http
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def mock() -> Iterator[aioresponses]:
-    with mock_http() as mocked:
-        yield mocked
+from tests.fakes import DOI_URL, FakeUpstreams, load
 
 
 def client(http: aiohttp.ClientSession, cache: MemoryPrefixCache | None = None) -> DoiOrgClient:

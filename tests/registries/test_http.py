@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import aiohttp
@@ -17,23 +16,10 @@ from cco_enrich.errors import BatchRejectedError, RegistryError, RegistryUnavail
 from cco_enrich.registries import RetryPolicy
 from cco_enrich.registries._http import Endpoint, get_json, pack_terms, parse_retry_after
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
-from tests.fakes import mock_http
 
 BASE = "http://registry.test/prefix"
 URL_A = f"{BASE}/works/10.1000%2Fa"
 NO_WAIT = RetryPolicy(attempts=3, wait_initial_s=0)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def mock() -> Iterator[aioresponses]:
-    with mock_http() as mocked:
-        yield mocked
 
 
 def endpoint(

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
 from cco_enrich.registries.shared_limits import SLOTS_KEY, RedisLimitBackend
+from tests.conftest import RedisServer, free_port, require_redis_server
 from tests.fakes import Recorder
 
 pytestmark = pytest.mark.redis
@@ -24,42 +21,16 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 WINDOW_S = 0.2
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A throwaway redis-server of our own, on a free port, in a temp dir."""
-    if not Path(REDIS_SERVER).exists():
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed; CI must run the real-Redis tests")
-        pytest.skip("redis-server is not installed on this laptop; CI runs these tests")
-    port = _free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    command = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir)]
-    server = subprocess.Popen(
-        [*command, "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    """One private redis-server for the module (each test flushes it)."""
+    server = RedisServer(port=free_port(), directory=tmp_path_factory.mktemp("redis"))
+    require_redis_server()
+    server.start()
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 @pytest.fixture
