@@ -35,6 +35,7 @@ class RedisServer:
 
     port: int
     directory: Path
+    durable: bool = True  # AOF with fsync on every write, so a restart keeps every checkpoint
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -54,7 +55,7 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "yes",
+                "yes" if self.durable else "no",
                 "--appendfsync",
                 "always",
                 "--protected-mode",
