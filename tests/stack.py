@@ -71,7 +71,7 @@ class Stack:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = (self.directory / f"{name}.log").open("ab")
         self._logs.append(log)
         process = subprocess.Popen(
@@ -87,7 +87,7 @@ class Stack:
     def start_standin(self, *args: str) -> None:
         """The stand-in registries; waits for its `READY <port>` line."""
         self.standin_port = free_port()
-        process = self._spawn(
+        process = self.spawn(
             "standin",
             [sys.executable, "-m", "tests.standin", "--port", str(self.standin_port), *args],
         )
@@ -99,11 +99,11 @@ class Stack:
             )
 
     def start_worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
-        return self._spawn(name, [str(BIN / "arq"), "cco_enrich.WorkerSettings"])
+        return self.spawn(name, [str(BIN / "arq"), "cco_enrich.WorkerSettings"])
 
     def start_api(self) -> None:
         self.api_port = free_port()
-        self._spawn(
+        self.spawn(
             "api",
             [
                 str(BIN / "uvicorn"),

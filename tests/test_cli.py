@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import signal
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,3 +107,44 @@ def test_ping_without_a_worker_says_so(tmp_path: Path, redis_server: RedisServer
     done = _cli(stack, "ping", "--timeout", "1")
     assert done.returncode == 1
     assert "no worker answered" in done.stderr
+
+
+def test_serve_runs_api_worker_and_its_own_redis(tmp_path: Path) -> None:
+    """One command, nothing else running: a private redis-server, the API and a worker."""
+    from tests.conftest import free_port, require_redis_server
+
+    require_redis_server()
+    stack = Stack(directory=tmp_path, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    stack.start_standin("--crossref", "10", "--datacite", "0", "--other", "0", "--missing", "0")
+    stack.extra_env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    stack.api_port = free_port()
+    serve = stack.spawn("serve", [str(BIN / "cco-enrich"), "serve", "--port", str(stack.api_port)])
+    try:
+        deadline = time.monotonic() + 30
+        while not _up(stack) or stack.request("GET", f"{stack.api}/healthz")[0] != 200:
+            assert time.monotonic() < deadline, stack.logs()
+            time.sleep(0.1)
+        works = stack.request("GET", f"{stack.standin}/_standin/corpus")[1]["works"]
+        status, created = stack.request(
+            "POST",
+            f"{stack.api}/api/sessions?enrich=true",
+            {"identifiers": [w["doi"] for w in works]},
+        )
+        assert status == 201
+        url = f"{stack.api}/api/sessions/{created['id']}/status"
+        while stack.request("GET", url)[1]["status"] != "completed":
+            assert time.monotonic() < deadline, stack.logs()
+            time.sleep(0.1)
+        assert (tmp_path / "data" / "cco_enrich").is_dir()  # where its Redis keeps the data
+    finally:
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(20) == 0, stack.logs()
+        stack.stop()
+
+
+def _up(stack: Stack) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", stack.api_port), 0.2):
+            return True
+    except OSError:
+        return False

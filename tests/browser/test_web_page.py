@@ -2,7 +2,8 @@
 
 redis-server (the `redis_server` fixture), the stand-in registries (`python -m tests.standin`), an
 arq worker and the API (uvicorn) each run as their own process, wired together by CCO_* variables.
-Screenshots land in docs/ (screenshot.png, admin-screenshot.png) for the README.
+Screenshots land in docs/ (screenshot.png, admin-screenshot.png) for the README when
+CCO_UPDATE_SCREENSHOTS=1 is set, else in the test's temp dir (a test run leaves the tree clean).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +28,8 @@ from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-DOCS = ROOT / "docs"
+_DOCS = ROOT / "docs"
+DOCS = _DOCS if os.environ.get("CCO_UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
