@@ -101,6 +101,27 @@ class SessionRun:
             return None
         try:
             return await self._run_leased(enrich, use_cache=not record.refresh)
+        except (RedisConnectionError, RedisTimeoutError):
+            raise  # Redis is away: the sweeper re-queues the session once it is back
+        except Exception as exc:
+            # A bug, not an upstream fault (those become failed resources): say so and stop,
+            # rather than crash-looping. What is saved stays; POST /enrich resumes the rest.
+            log.exception("session %s: stopped by an internal error", sid)
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                current = await self.store.status(sid)
+                await self.store.set_status(
+                    sid,
+                    current.model_copy(
+                        update={
+                            "status": JobState.FAILED,
+                            "stage": "internal error",
+                            "message": f"stopped by an internal error ({type(exc).__name__}: "
+                            f"{exc}); POST /enrich to resume",
+                            "updated_at": utc_now(),
+                        }
+                    ),
+                )
+            raise
         finally:
             with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
                 await asyncio.shield(self.store.release_lease(sid, self.worker_id))

@@ -183,3 +183,19 @@ async def test_a_forced_run_looks_everything_up_past_the_cache(store: SessionSto
         again
     )
     assert again.calls == DOIS
+
+
+async def test_an_internal_error_fails_the_session_with_the_reason(store: SessionStore) -> None:
+    job_id = await _queued(store)
+
+    async def broken(dois: Sequence[DOI], on_outcomes: OnOutcomes) -> None:
+        await on_outcomes([Outcome.not_found(dois[0])])
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        await SessionRun(store, "session-1", worker_id="w", job_id=job_id).execute(broken)
+    status = await store.status("session-1")
+    assert status.status is JobState.FAILED
+    assert "KeyError" in status.message
+    assert status.not_found == 1  # the work saved before the error stays
+    assert await store.lease_holder("session-1") is None
