@@ -50,6 +50,7 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     standin_port: int = 0
     api_port: int = 0
+    corpus: dict[str, Any] = field(default_factory=dict)  # the stand-in's truth, as JSON
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -97,11 +98,13 @@ class Stack:
             raise RuntimeError(
                 f"stand-in did not start: {line!r}; see {self.directory}/standin.log"
             )
+        self.corpus = self.request("GET", f"{self.standin}/_standin/corpus")[1]
 
     def start_worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
         return self.spawn(name, [str(BIN / "arq"), "cco_enrich.WorkerSettings"])
 
-    def start_api(self) -> None:
+    def start_api(self, timeout_s: float = 30.0) -> None:
+        """The API; waits until it answers /healthz with Redis reachable."""
         self.api_port = free_port()
         self.spawn(
             "api",
@@ -116,7 +119,12 @@ class Stack:
                 "warning",
             ],
         )
-        _wait_port(self.api_port)
+        _wait_port(self.api_port, timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while self.request("GET", "/healthz")[1].get("redis") != "ok":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the API never reached Redis\n{self.logs()}")
+            time.sleep(0.1)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         process = self.processes.pop(name)
@@ -138,6 +146,9 @@ class Stack:
 
     def logs(self) -> str:
         """Every process log, for a failing test's report."""
+        for log in self._logs:
+            if not log.closed:
+                log.flush()
         return "\n".join(
             f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
             for p in sorted(self.directory.glob("*.log"))
@@ -156,7 +167,8 @@ class Stack:
     def request(
         self, method: str, url: str, body: Any = None, *, content_type: str = "application/json"
     ) -> tuple[int, Any]:
-        """A JSON request; returns (status, decoded JSON body or text)."""
+        """A JSON request to a URL, or to the API given a path; returns (status, body)."""
+        url = f"{self.api}{url}" if url.startswith("/") else url
         data = None
         if body is not None:
             data = json.dumps(body).encode() if content_type == "application/json" else body
@@ -200,5 +212,5 @@ class Stack:
 
 def _decode(raw: bytes, headers: Any) -> Any:
     if "json" in (headers.get("Content-Type") or ""):
-        return json.loads(raw)
+        return json.loads(raw) if raw else None
     return raw.decode(errors="replace")

@@ -30,8 +30,7 @@ def standin_stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 def _dois(stack: Stack) -> list[str]:
-    works = stack.request("GET", f"{stack.standin}/_standin/corpus")[1]["works"]
-    return [w["doi"] for w in works][:12]
+    return [w["doi"] for w in stack.corpus["works"]][:12]
 
 
 def _cli(stack: Stack, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -8,26 +8,24 @@ CCO_UPDATE_SCREENSHOTS=1 is set, else in the test's temp dir (a test run leaves 
 
 from __future__ import annotations
 
-import json
+import html
 import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
+from tests.stack import Stack
+from tests.standin.corpus import make_corpus
+from tests.standin.records import Draft, DraftAuthor
+from tests.standin.series import CROSSREF_SERIES
+
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 _DOCS = ROOT / "docs"
 DOCS = _DOCS if os.environ.get("CCO_UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
 CHROMIUM = "/usr/bin/chromium"
@@ -46,168 +44,38 @@ MARKUP_TITLE = "<img src=x onerror=alert(1)> <script>alert(2)</script> is a titl
 DONE_TIMEOUT_MS = 90_000
 PLAIN_DOI = r"10\.\d+/[a-z0-9.]+"
 
-# Run in a subprocess from the repository root, where `tests.standin` is importable.
-_MAKE_CORPUS = """
-import sys
-from tests.standin.corpus import make_corpus
-from tests.standin.records import Draft, DraftAuthor
-from tests.standin.series import CROSSREF_SERIES
-
-corpus = make_corpus(22, 6, 0, 2, seed=11)
-plos = CROSSREF_SERIES[0]
-corpus.add(Draft(
-    doi=sys.argv[2], agency=plos.agency, template=plos.template, work_type=plos.work_type,
-    publisher=plos.publisher,
-    title="&lt;img src=x onerror=alert(1)&gt; &lt;script&gt;alert(2)&lt;/script&gt; is a title",
-    authors=(DraftAuthor(given="Ada", family="Lovelace", orcid="https://orcid.org/0000-0002-1825-0097"),),
-    date=(2021, 3, 4), container=plos.containers[0] if plos.containers else None,
-    created="2021-03-04T05:06:07.000Z",
-))
-open(sys.argv[1], "w", encoding="utf-8").write(corpus.to_json())
-"""
+BROWSER_ENV = {
+    "CCO_ADMIN_TOKEN": ADMIN_TOKEN,
+    "CCO_RETRY_ATTEMPTS": "2",
+    "CCO_RETRY_WAIT_INITIAL_S": "0.05",
+    "CCO_RETRY_WAIT_MAX_S": "0.2",
+}
 
 
-@dataclass
-class Stack:
-    """The stand-in, a worker and the API, started in order; `stop()` ends what it started."""
-
-    directory: Path
-    redis_url: str
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    logs: list[IO[bytes]] = field(default_factory=list)
-    api: str = ""
-    standin: str = ""
-    corpus: dict[str, Any] = field(default_factory=dict)
-
-    def env(self, standin_port: int) -> dict[str, str]:
-        base = f"http://127.0.0.1:{standin_port}"
-        return {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "CCO_REDIS_URL": self.redis_url,
-            "CCO_CROSSREF_URL": f"{base}/crossref",
-            "CCO_DATACITE_URL": f"{base}/datacite",
-            "CCO_DOI_URL": f"{base}/doi",
-            "CCO_MAILTO": "test@example.org",
-            "CCO_ADMIN_TOKEN": ADMIN_TOKEN,
-            "CCO_RETRY_ATTEMPTS": "2",
-            "CCO_RETRY_WAIT_INITIAL_S": "0.05",
-            "CCO_RETRY_WAIT_MAX_S": "0.2",
-            "CCO_LOG_LEVEL": "INFO",
-        }
-
-    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = (self.directory / f"{name}.log").open("wb")
-        self.logs.append(log)
-        stdout = subprocess.PIPE if name == "standin" else log
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=stdout, stderr=log)
-        self.processes.append(process)
-        return process
-
-    def start(self, *standin_args: str) -> None:
-        """Write the corpus, then start the stand-in (with `standin_args`), a worker and the API."""
-        corpus_file = self.directory / "corpus.json"
-        subprocess.run(
-            [sys.executable, "-c", _MAKE_CORPUS, str(corpus_file), MARKUP_DOI],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            check=True,
+def _write_corpus(path: Path) -> None:
+    """A small corpus plus one work whose title is markup, which the page must show as text."""
+    corpus = make_corpus(22, 6, 0, 2, seed=11)
+    plos = CROSSREF_SERIES[0]
+    corpus.add(
+        Draft(
+            doi=MARKUP_DOI,
+            agency=plos.agency,
+            template=plos.template,
+            work_type=plos.work_type,
+            publisher=plos.publisher,
+            # Upstream sends the markup escaped, so it survives tag stripping as literal text.
+            title=html.escape(MARKUP_TITLE, quote=False),
+            authors=(
+                DraftAuthor(
+                    given="Ada", family="Lovelace", orcid="https://orcid.org/0000-0002-1825-0097"
+                ),
+            ),
+            date=(2021, 3, 4),
+            container=plos.containers[0] if plos.containers else None,
+            created="2021-03-04T05:06:07.000Z",
         )
-        self.corpus = json.loads(corpus_file.read_text(encoding="utf-8"))
-        standin = self.spawn(
-            "standin",
-            [
-                sys.executable,
-                "-m",
-                "tests.standin",
-                "--port",
-                "0",
-                "--corpus",
-                str(corpus_file),
-                "--no-limits",
-                *standin_args,
-            ],
-            {**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        assert standin.stdout is not None
-        ready = standin.stdout.readline().decode()
-        assert ready.startswith("READY "), f"stand-in did not start: {ready!r}\n{self.report()}"
-        env = self.env(int(ready.split()[1]))
-        self.spawn("worker", [str(BIN / "arq"), "cco_enrich.WorkerSettings"], env)
-        port = _free_port()
-        self.spawn(
-            "api",
-            [
-                str(BIN / "uvicorn"),
-                "cco_enrich.api:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env,
-        )
-        self.api = f"http://127.0.0.1:{port}"
-        self.standin = f"http://127.0.0.1:{ready.split()[1]}/_standin"
-        self.wait_healthy()
-
-    def wait_healthy(self, timeout_s: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.api}/healthz", timeout=1) as response:
-                    if json.loads(response.read()).get("redis") == "ok":
-                        return
-            except (OSError, urllib.error.URLError):
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"the API did not become healthy\n{self.report()}")
-
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        """A JSON request to the API (or to the stand-in, given a whole URL)."""
-        data = json.dumps(body).encode() if body is not None else None
-        url = path if path.startswith("http") else f"{self.api}{path}"
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
-
-    def report(self) -> str:
-        """The tail of every process log, for a failure message."""
-        for log in self.logs:
-            if not log.closed:
-                log.flush()
-        return "\n".join(
-            f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
-            for path in sorted(self.directory.glob("*.log"))
-        )
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-            if process.stdout is not None:
-                process.stdout.close()
-        for log in self.logs:
-            log.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    )
+    path.write_text(corpus.to_json(), encoding="utf-8")
 
 
 @pytest.fixture
@@ -230,9 +98,13 @@ def make_stack(redis_server: Any, tmp_path: Path) -> Iterator[Callable[..., Stac
     stacks: list[Stack] = []
 
     def make(*standin_args: str) -> Stack:
-        running = Stack(directory=tmp_path, redis_url=redis_server.url)
+        running = Stack(directory=tmp_path, redis_url=redis_server.url, extra_env=BROWSER_ENV)
         stacks.append(running)
-        running.start(*standin_args)
+        corpus_file = tmp_path / "corpus.json"
+        _write_corpus(corpus_file)
+        running.start_standin("--corpus", str(corpus_file), "--no-limits", *standin_args)
+        running.start_worker()
+        running.start_api()
         return running
 
     try:
@@ -240,7 +112,7 @@ def make_stack(redis_server: Any, tmp_path: Path) -> Iterator[Callable[..., Stac
     finally:
         for running in stacks:
             running.stop()
-            print(running.report())  # pytest shows it when the test failed
+            print(running.logs())  # pytest shows it when the test failed
 
 
 @pytest.fixture
@@ -374,7 +246,7 @@ def test_curator_pastes_dois_and_watches_them_enrich(stack: Stack, page: Page) -
 def test_curator_retries_the_lookups_that_failed(stack: Stack, page: Page) -> None:
     """Registries down: the DOIs end `failed`; once they are back, Retry failed enriches them."""
     fault = {"pool": "*", "kind": "503", "count": 100_000}
-    assert stack.request("POST", f"{stack.standin}/faults", fault)[0] == 200
+    assert stack.request("POST", f"{stack.standin}/_standin/faults", fault)[0] == 200
     dois = [w["doi"] for w in stack.corpus["works"][-6:]]
     page.goto(f"{stack.api}/")
     page.get_by_label("Paste identifiers, one a line").fill("\n".join(dois))
@@ -386,7 +258,7 @@ def test_curator_retries_the_lookups_that_failed(stack: Stack, page: Page) -> No
     expect(page.locator("#rows tr[data-status=failed] .note").first).not_to_be_empty()
     expect(page.locator("#chips")).to_contain_text(f"{len(dois)} failed")
 
-    assert stack.request("POST", f"{stack.standin}/reset")[0] == 200
+    assert stack.request("POST", f"{stack.standin}/_standin/reset")[0] == 200
     page.get_by_role("button", name=f"Retry {len(dois)} failed").click()
     expect(page.locator("#state-badge")).to_have_attribute(
         "data-state", "completed", timeout=DONE_TIMEOUT_MS
@@ -489,7 +361,7 @@ def _wait_terminal(stack: Stack, session_id: str, timeout_s: float = 60.0) -> di
         if status == 200 and body["status"] in ("completed", "failed", "cancelled"):
             return body  # type: ignore[no-any-return]
         time.sleep(0.2)
-    raise AssertionError(f"session {session_id} did not finish\n{stack.report()}")
+    raise AssertionError(f"session {session_id} did not finish\n{stack.logs()}")
 
 
 def _create(stack: Stack, dois: list[str], *, enrich: bool = True) -> str:
@@ -506,10 +378,10 @@ def test_admin_logs_in_sees_the_queue_and_acts_on_sessions(stack: Stack, page: P
     """Login, counts, workers, sessions; Retry failed and Delete act through the public API."""
     works = [w["doi"] for w in stack.corpus["works"]]
     fault = {"pool": "*", "kind": "503", "count": 100_000}
-    stack.request("POST", f"{stack.standin}/faults", fault)
+    stack.request("POST", f"{stack.standin}/_standin/faults", fault)
     failing = _create(stack, works[-3:])
     assert _wait_terminal(stack, failing)["failed"] == 3
-    stack.request("POST", f"{stack.standin}/reset")
+    stack.request("POST", f"{stack.standin}/_standin/reset")
     done = _create(stack, works[:8] + stack.corpus["missing"])
     assert _wait_terminal(stack, done)["status"] == "completed"
     idle = _create(stack, works[:2], enrich=False)
