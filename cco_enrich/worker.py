@@ -266,6 +266,7 @@ class WorkerSettings:
     """`arq cco_enrich.WorkerSettings`: settings come from CCO_* environment variables."""
 
     _settings = Settings()
+    ctx: ClassVar[dict[str, Any]] = {"settings": _settings}  # read once; startup() builds from it
     functions: ClassVar[list[Any]] = [enrich_cco_metadata, ping]
     cron_jobs: ClassVar[list[Any]] = [
         cron(sweep_sessions, second=SWEEP_SECONDS, run_at_startup=True, timeout=60)
