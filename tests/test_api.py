@@ -360,3 +360,16 @@ def test_an_upload_of_an_unknown_kind_is_a_4xx(client: TestClient) -> None:
     )
     assert answer.status_code == 422
     assert _error(answer) == "invalid_input"
+
+
+def test_reading_a_session_keeps_it_alive(client: TestClient, fake_redis: ArqRedis) -> None:
+    session_id = _create(client)
+    key = f"cco:session:{session_id}"
+
+    async def shorten() -> None:
+        await fake_redis.expire(key, 5)
+
+    client.portal.call(shorten)  # type: ignore[union-attr]
+    client.get(f"/api/sessions/{session_id}/status")
+    ttl = client.portal.call(fake_redis.ttl, key)  # type: ignore[union-attr]
+    assert ttl > 5
