@@ -50,3 +50,22 @@ def test_compose_runs_the_contract_entry_points() -> None:
     assert services["redis"]["command"][:3] == ["redis-server", "--appendonly", "yes"]
     for name in ("api", "worker"):
         assert services[name]["environment"]["CCO_REDIS_URL"] == "redis://redis:6379/0"
+
+
+def test_the_image_build_step_packs_the_web_page(tmp_path: Path) -> None:
+    """The Dockerfile builds a wheel; the page's static files and the CLI must be in it."""
+    import zipfile
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    [wheel] = tmp_path.glob("cco_enrich-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for asset in ("index.html", "app.js", "style.css", "admin.html", "admin.js"):
+        assert f"cco_enrich/static/{asset}" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "cco-enrich = cco_enrich.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

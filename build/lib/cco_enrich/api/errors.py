@@ -1,0 +1,95 @@
+"""The API's error answers: `{"error": {"code", "message"}}` with a 4xx/5xx, for every failure."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cco_enrich.api.responses import JSONResponse
+from cco_enrich.errors import (
+    InputError,
+    InputTooLargeError,
+    SessionBusyError,
+    SessionNotFoundError,
+)
+from cco_enrich.exports import UnknownFormatError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    503: "unavailable",
+}
+
+
+def error_response(status_code: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    """The one shape every error takes."""
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    response = error_response(exc.status_code, code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _session_not_found(request: Request, exc: Exception) -> Response:
+    return error_response(404, "session_not_found", str(exc))
+
+
+async def _session_busy(request: Request, exc: Exception) -> Response:
+    return error_response(409, "session_busy", str(exc))
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    return error_response(413, "too_large", str(exc))
+
+
+async def _invalid_input(request: Request, exc: Exception) -> Response:
+    return error_response(422, "invalid_input", str(exc))
+
+
+async def _unknown_format(request: Request, exc: Exception) -> Response:
+    return error_response(400, "unknown_format", str(exc))
+
+
+async def _redis_down(request: Request, exc: Exception) -> Response:
+    log.warning("%s %s: Redis unreachable: %s", request.method, request.url.path, exc)
+    return error_response(
+        503, "redis_unavailable", "The session store is unreachable; try again shortly."
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("%s %s failed", request.method, request.url.path)
+    return error_response(500, "internal_error", "Something went wrong on our side; it is logged.")
+
+
+EXCEPTION_HANDLERS = {
+    HTTPException: _http_exception,
+    SessionNotFoundError: _session_not_found,
+    SessionBusyError: _session_busy,
+    InputTooLargeError: _too_large,
+    InputError: _invalid_input,
+    UnknownFormatError: _unknown_format,
+    RedisConnectionError: _redis_down,
+    RedisTimeoutError: _redis_down,
+    Exception: _unexpected,
+}

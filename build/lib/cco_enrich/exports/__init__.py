@@ -1,0 +1,68 @@
+"""Export formats: EXPORT_FORMATS maps each name to its media type, file extension and renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cco_enrich.errors import EnrichError
+from cco_enrich.exports.bibtex import render_bibtex
+from cco_enrich.exports.csl import render_csl_json
+from cco_enrich.exports.jsonld import render_jsonld
+from cco_enrich.exports.ris import render_ris
+from cco_enrich.exports.table import render_csv
+from cco_enrich.exports.vocab import export_filename
+from cco_enrich.models import Session
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFormat:
+    """One way to write a session out: `render(session)` gives text of `media_type`."""
+
+    name: str
+    media_type: str
+    extension: str
+    render: Callable[[Session], str]
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    export.name: export
+    for export in (
+        ExportFormat("jsonld", "application/ld+json", "jsonld", render_jsonld),
+        ExportFormat(
+            "csl-json", "application/vnd.citationstyles.csl+json", "json", render_csl_json
+        ),
+        ExportFormat("bibtex", "application/x-bibtex", "bib", render_bibtex),
+        ExportFormat("ris", "application/x-research-info-systems", "ris", render_ris),
+        ExportFormat("csv", "text/csv; charset=utf-8", "csv", render_csv),
+    )
+}
+
+
+class UnknownFormatError(EnrichError, ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"Unknown export format {name!r}; use one of: {', '.join(EXPORT_FORMATS)}."
+        )
+        self.name = name
+
+
+def render_export(session: Session, format_name: str) -> tuple[str, str, str]:
+    """The session as `format_name`: (text, media type, file name).
+
+    Raises:
+        UnknownFormatError: `format_name` is not a key of EXPORT_FORMATS (case is ignored).
+    """
+    export = EXPORT_FORMATS.get(format_name.strip().lower())
+    if export is None:
+        raise UnknownFormatError(format_name)
+    return export.render(session), export.media_type, export_filename(session, export.extension)
+
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "ExportFormat",
+    "UnknownFormatError",
+    "export_filename",
+    "render_export",
+]

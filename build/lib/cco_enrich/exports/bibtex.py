@@ -1,0 +1,83 @@
+"""The session as BibTeX: one entry per resource with a unique key; not-enriched ones as @misc."""
+
+from __future__ import annotations
+
+from cco_enrich.exports.vocab import citation_keys, resource_url, status_note, type_names
+from cco_enrich.models import Author, Resource, ResourceStatus, Session
+
+_ESCAPES = str.maketrans(
+    {
+        "\\": r"\textbackslash{}",
+        "{": r"\{",
+        "}": r"\}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+    }
+)
+# Where the container title goes, by entry type; anything else puts it in `howpublished`.
+_CONTAINER_FIELDS = {
+    "article": "journal",
+    "incollection": "booktitle",
+    "inproceedings": "booktitle",
+}
+_PUBLISHER_FIELDS = {"techreport": "institution", "phdthesis": "school"}
+
+
+def render_bibtex(session: Session) -> str:
+    """Every resource as a BibTeX entry, UTF-8, with keys shared with the CSL-JSON export."""
+    keys = citation_keys(session.resources)
+    entries = [bibtex_entry(r, key) for r, key in zip(session.resources, keys, strict=True)]
+    return "\n".join(entries)
+
+
+def bibtex_entry(resource: Resource, key: str) -> str:
+    """One entry: text fields LaTeX-escaped, `doi` and `url` verbatim (as biblatex reads them)."""
+    entry_type = type_names(resource).bibtex
+    if resource.status is not ResourceStatus.ENRICHED:
+        entry_type = "misc"
+    fields: list[tuple[str, str]] = []
+    if resource.title:
+        fields.append(("title", escape_latex(resource.title)))
+    if resource.authors:
+        fields.append(("author", " and ".join(_name(author) for author in resource.authors)))
+    if resource.year:
+        fields.append(("year", str(resource.year)))
+    if resource.container_title:
+        field = _CONTAINER_FIELDS.get(entry_type, "howpublished")
+        fields.append((field, escape_latex(resource.container_title)))
+    if resource.publisher:
+        field = _PUBLISHER_FIELDS.get(entry_type, "publisher")
+        fields.append((field, escape_latex(resource.publisher)))
+    if resource.doi:
+        fields.append(("doi", _verbatim(resource.doi)))
+    url = resource_url(resource)
+    if url:
+        fields.append(("url", _verbatim(url)))
+    note = status_note(resource)
+    if note:
+        fields.append(("note", escape_latex(note)))
+    body = "".join(f"  {name} = {{{value}}},\n" for name, value in fields)
+    return f"@{entry_type}{{{key},\n{body}}}\n"
+
+
+def escape_latex(text: str) -> str:
+    """`text` with LaTeX's special characters escaped and white space collapsed."""
+    return " ".join(text.split()).translate(_ESCAPES)
+
+
+def _name(author: Author) -> str:
+    if author.family:
+        family = escape_latex(author.family)
+        return f"{family}, {escape_latex(author.given)}" if author.given else f"{{{family}}}"
+    # Braces keep an organisation whole, or BibTeX reads its last word as a family name.
+    return f"{{{escape_latex(author.name or author.given or '')}}}"
+
+
+def _verbatim(text: str) -> str:
+    # doi and url are verbatim fields, but an unbalanced brace would still end the value early.
+    return " ".join(text.split()).replace("{", "%7B").replace("}", "%7D")

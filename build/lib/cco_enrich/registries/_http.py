@@ -1,0 +1,334 @@
+"""get_json(): one GET through a pool's limiter, with timeout and retries; HTTP status -> errors.
+
+Status handling, the same for every registry:
+- 200: parsed JSON (an unparseable body is retried, like 5xx);
+- 404: None, an answer: never retried and never parsed (Crossref sends plain text);
+- 400 and 414: BatchRejectedError, so a batch can be split;
+- 429: the whole pool pauses (Retry-After, else exponential backoff), then we retry;
+- 5xx, timeouts, connection errors: retried with exponential backoff and full jitter;
+- 403 (a manual block) and any other status: RegistryError at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+from yarl import URL
+
+from cco_enrich.doi import DOI
+from cco_enrich.errors import BatchRejectedError, RegistryError, RegistryUnavailableError
+from cco_enrich.models import Work
+from cco_enrich.registries.limits import PoolLimiter
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+JSON = "application/json"
+CSL_JSON = "application/vnd.citationstyles.csl+json"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently a request is retried; tests use `wait_initial_s=0`."""
+
+    attempts: int = 6
+    wait_initial_s: float = 1.0
+    wait_max_s: float = 60.0
+    jitter: bool = True
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            msg = f"RetryPolicy.attempts must be at least 1, not {self.attempts}"
+            raise ValueError(msg)
+
+    def backoff_s(self, retry: int) -> float:
+        """The wait before retry number `retry` (1, 2, ...): exponential, with full jitter."""
+        ceiling = min(self.wait_max_s, self.wait_initial_s * 2 ** (retry - 1))
+        return random.uniform(0, ceiling) if self.jitter else ceiling
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One upstream: where it is, what it is called in messages, and how we talk to it."""
+
+    http: aiohttp.ClientSession
+    base_url: str
+    name: str
+    user_agent: str
+    retry: RetryPolicy
+    timeout_s: float
+    mailto: str | None = None
+
+    def url(self, path: str, query: Sequence[tuple[str, str]] = ()) -> str:
+        """The encoded URL of `path` (already encoded) below the base URL, with `query` appended.
+
+        Query values must be encoded already; the mailto parameter is added when configured.
+        """
+        params = [f"{key}={value}" for key, value in query]
+        if self.mailto:
+            params.append(f"mailto={quote(self.mailto, safe='@')}")
+        url = self.base_url.rstrip("/") + "/" + path.lstrip("/")
+        return f"{url}?{'&'.join(params)}" if params else url
+
+    def request_line_length(self, url: str) -> int:
+        """Bytes of `GET <path?query> HTTP/1.1` for this URL, as the upstream will see it."""
+        return len("GET  HTTP/1.1") + len(URL(url, encoded=True).raw_path_qs)
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way worth another attempt."""
+
+    def __init__(
+        self, reason: str, *, retry_after_s: float | None = None, is_429: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+        self.is_429 = is_429
+
+
+async def get_json(
+    endpoint: Endpoint,
+    limiter: PoolLimiter,
+    url: str,
+    *,
+    accept: str = JSON,
+) -> Any | None:
+    """GET `url` (fully encoded) within the pool's limits; its JSON, or None for a 404.
+
+    Raises:
+        BatchRejectedError: 400 or 414; split the batch rather than retrying it.
+        RegistryUnavailableError: still failing after the policy's last attempt.
+        RegistryError: 403 or another status that retrying cannot fix.
+    """
+    policy = endpoint.retry
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await _attempt(endpoint, limiter, url, accept)
+        except _Retryable as exc:
+            if attempt >= policy.attempts:
+                log.warning(
+                    "%s gave up after %d attempts: %s (%s)",
+                    endpoint.name,
+                    attempt,
+                    exc,
+                    _brief(url),
+                )
+                message = f"{endpoint.name} {exc.reason} (gave up after {attempt} attempts)"
+                raise RegistryUnavailableError(message, retry_after_s=exc.retry_after_s) from None
+            wait_s = (
+                exc.retry_after_s if exc.retry_after_s is not None else policy.backoff_s(attempt)
+            )
+            log.warning(
+                "%s %s: retry %d/%d in %.1f s (%s)",
+                endpoint.name,
+                exc.reason,
+                attempt,
+                policy.attempts - 1,
+                wait_s,
+                _brief(url),
+            )
+            if exc.is_429:
+                await limiter.pause(wait_s)
+            else:
+                await asyncio.sleep(wait_s)
+
+
+async def _attempt(endpoint: Endpoint, limiter: PoolLimiter, url: str, accept: str) -> Any | None:
+    headers = {"User-Agent": endpoint.user_agent, "Accept": accept}
+    timeout = aiohttp.ClientTimeout(total=endpoint.timeout_s)
+    request_url = URL(url, encoded=True)
+    try:
+        async with (
+            limiter.slot(),
+            endpoint.http.get(request_url, headers=headers, timeout=timeout) as response,
+        ):
+            if response.url.host == request_url.host:
+                # A redirect elsewhere (content negotiation) reports that host's limits, not ours.
+                limiter.adapt(response.headers)
+            status = response.status
+            # Read the body while holding the slot: the upstream counts us until it is sent. Error
+            # bodies are read too (never parsed), so the connection goes back to the pool.
+            body = await response.read()
+            retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+    except TimeoutError:
+        reason = f"timed out after {endpoint.timeout_s:g} s"
+        raise _Retryable(reason) from None
+    except aiohttp.ClientError as exc:
+        reason = f"could not be reached ({type(exc).__name__})"
+        raise _Retryable(reason) from None
+    return _answer(endpoint, url, status, body, retry_after_s)
+
+
+def _answer(
+    endpoint: Endpoint, url: str, status: int, body: bytes, retry_after_s: float | None
+) -> Any | None:
+    if status == 200:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            reason = "sent a body that is not JSON"
+            raise _Retryable(reason) from None
+    if status == 404:
+        return None
+    if status in (400, 414):
+        msg = f"{endpoint.name} rejected the request with {status}: {_brief(url)}"
+        raise BatchRejectedError(msg)
+    if status == 429:
+        reason = "answered 429 Too Many Requests"
+        raise _Retryable(reason, retry_after_s=retry_after_s, is_429=True)
+    if status >= 500:
+        reason = f"answered {status}"
+        raise _Retryable(reason, retry_after_s=retry_after_s)
+    if status == 403:
+        msg = f"{endpoint.name} refused us with 403 (a block); ask its support before retrying"
+        raise RegistryError(msg)
+    msg = f"{endpoint.name} answered {status}, which we do not expect: {_brief(url)}"
+    raise RegistryError(msg)
+
+
+def _brief(url: str, limit: int = 160) -> str:
+    """The URL, shortened for a log line or an error message (batch URLs run to 4 KB)."""
+    return url if len(url) <= limit else f"{url[: limit - 3]}..."
+
+
+def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def pack_terms(items: Sequence[T], encode: Callable[[T], str], *, room: int) -> list[list[T]]:
+    """Greedy groups of `items` whose encoded terms, joined by 1-byte separators, fit in `room`.
+
+    An item too long even on its own still gets a group of its own; callers route it elsewhere.
+    """
+    groups: list[list[T]] = []
+    current: list[T] = []
+    used = 0
+    for item in items:
+        size = len(encode(item)) + (1 if current else 0)
+        if current and used + size > room:
+            groups.append(current)
+            current, used, size = [], 0, size - 1
+        current.append(item)
+        used += size
+    if current:
+        groups.append(current)
+    return groups
+
+
+def split_into_batches(
+    dois: Sequence[DOI],
+    encode: Callable[[DOI], str],
+    *,
+    room: int,
+    max_size: int,
+    can_batch: Callable[[DOI], bool],
+) -> tuple[list[list[DOI]], list[DOI]]:
+    """Batches whose encoded terms fit in `room` (at most `max_size` DOIs each), and the DOIs
+    that must be looked up one at a time (not batchable, or too long for any request line)."""
+    batchable: list[DOI] = []
+    singles: list[DOI] = []
+    for doi in dois:
+        fits = can_batch(doi) and len(encode(doi)) <= room
+        (batchable if fits else singles).append(doi)
+    batches = [
+        batch[i : i + max_size]
+        for batch in pack_terms(batchable, encode, room=room)
+        for i in range(0, len(batch), max_size)
+    ]
+    return batches, singles
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one batch of DOIs came to; every DOI of the batch is in exactly one of the four."""
+
+    works: dict[DOI, Work] = field(default_factory=dict)
+    missing: list[DOI] = field(default_factory=list)
+    """Absent from a list answer: the registry may still know them (ask doi.org, then singly)."""
+    not_found: list[DOI] = field(default_factory=list)
+    """A single lookup answered 404."""
+    failed: dict[DOI, str] = field(default_factory=dict)
+
+    def merge(self, other: BatchResult) -> None:
+        self.works.update(other.works)
+        self.missing.extend(other.missing)
+        self.not_found.extend(other.not_found)
+        self.failed.update(other.failed)
+
+
+async def lookup_single(doi: DOI, lookup: Callable[[DOI], Awaitable[Work | None]]) -> BatchResult:
+    """One DOI looked up on its own, every fault turned into a failed entry."""
+    try:
+        work = await lookup(doi)
+    except RegistryError as exc:
+        return BatchResult(failed={doi: str(exc)})
+    if work is None:
+        return BatchResult(not_found=[doi])
+    return BatchResult(works={doi: work})
+
+
+async def lookup_splitting(
+    dois: Sequence[DOI],
+    lookup_batch: Callable[[Sequence[DOI]], Awaitable[dict[DOI, Work]]],
+    lookup: Callable[[DOI], Awaitable[Work | None]],
+) -> BatchResult:
+    """A batch lookup that splits a rejected batch (400/414) in halves until it passes.
+
+    A rejected single DOI is looked up on its own. Faults become failed entries; DOIs absent from
+    the answer are missing.
+    """
+    try:
+        works = await lookup_batch(dois)
+    except BatchRejectedError:
+        if len(dois) == 1:
+            return await lookup_single(dois[0], lookup)
+        middle = len(dois) // 2
+        log.info("batch of %d rejected: splitting it in halves", len(dois))
+        async with asyncio.TaskGroup() as group:
+            halves = [
+                group.create_task(lookup_splitting(part, lookup_batch, lookup))
+                for part in (dois[:middle], dois[middle:])
+            ]
+        result = BatchResult()
+        for half in halves:
+            result.merge(half.result())
+        return result
+    except RegistryError as exc:
+        return BatchResult(failed=dict.fromkeys(dois, str(exc)))
+    return BatchResult(works=works, missing=[doi for doi in dois if doi not in works])
+
+
+def index_by_doi(dois: Sequence[DOI]) -> dict[str, DOI]:
+    """Our DOIs keyed by their lower-cased spelling: upstream records differ in case and order."""
+    return {doi.lower(): doi for doi in dois}

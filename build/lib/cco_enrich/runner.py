@@ -1,0 +1,261 @@
+"""SessionRun: one leased run of a session's enrichment, checkpointing after every batch.
+
+It knows the store and the cache but not how DOIs are resolved (the worker passes `enrich` in) and
+not arq (the worker passes the job id), so it is tested with fakes and used by the CLI alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Protocol, TypeVar
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from cco_enrich.doi import DOI
+from cco_enrich.errors import SessionNotFoundError
+from cco_enrich.models import (
+    JobState,
+    Outcome,
+    ProcessingStatus,
+    Resource,
+    ResourceStatus,
+    utc_now,
+)
+from cco_enrich.store import SessionStore, count_statuses
+
+log = logging.getLogger(__name__)
+
+OnOutcomes = Callable[[list[Outcome]], Awaitable[None]]
+EnrichFunction = Callable[[Sequence[DOI], OnOutcomes], Coroutine[Any, Any, None]]
+
+CANCEL_POLL_S = 0.5
+REDIS_RETRY_S = (0.2, 0.5, 1, 2, 4, 8, 15, 30)
+
+
+class OutcomeCacheLike(Protocol):
+    async def get_many(self, dois: Sequence[DOI]) -> dict[DOI, Outcome]: ...
+    async def put_many(self, outcomes: Sequence[Outcome]) -> None: ...
+
+
+T = TypeVar("T")
+
+
+async def _with_redis_retry(call: Callable[[], Awaitable[T]], what: str) -> T:
+    """Run a Redis call, waiting through a Redis restart (up to about a minute)."""
+    for delay_s in REDIS_RETRY_S:
+        try:
+            return await call()
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            log.warning("%s: Redis unreachable (%s); again in %.1f s", what, exc, delay_s)
+            await asyncio.sleep(delay_s)
+    return await call()
+
+
+class SessionRun:
+    """Resolve a session's pending resources under a lease; every batch is checkpointed."""
+
+    def __init__(
+        self,
+        store: SessionStore,
+        session_id: str,
+        *,
+        worker_id: str,
+        job_id: str = "",
+        lease_ttl_s: float = 15.0,
+        cache: OutcomeCacheLike | None = None,
+    ) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.worker_id = worker_id
+        self.job_id = job_id
+        self.lease_ttl_s = lease_ttl_s
+        self.cache = cache
+        self._resources: list[Resource] = []
+        self._index: dict[str, int] = {}
+        self._counts: dict[ResourceStatus, int] = {}
+        self._lock = asyncio.Lock()
+        self._stop_reason: str | None = None
+        self.looked_up: list[DOI] = []
+
+    async def execute(self, enrich: EnrichFunction) -> ProcessingStatus | None:
+        """Run to the end; None when this job has nothing to do (stale, cancelled, leased)."""
+        sid = self.session_id
+        try:
+            record = await self.store.record(sid)
+            status = await self.store.status(sid)
+        except SessionNotFoundError:
+            log.info("session %s: gone (deleted or expired); nothing to do", sid)
+            return None
+        if self.job_id and record.job_id != self.job_id:
+            log.info("session %s: job %s is stale (current %s)", sid, self.job_id, record.job_id)
+            return None
+        if not status.status.is_active:
+            log.info("session %s: %s; nothing to do", sid, status.status)
+            return None
+        if not await self.store.acquire_lease(sid, self.worker_id, self.lease_ttl_s):
+            log.info("session %s: leased by another worker; leaving it", sid)
+            return None
+        try:
+            return await self._run_leased(enrich, use_cache=not record.refresh)
+        except (RedisConnectionError, RedisTimeoutError):
+            raise  # Redis is away: the sweeper re-queues the session once it is back
+        except Exception as exc:
+            # A bug, not an upstream fault (those become failed resources): say so and stop,
+            # rather than crash-looping. What is saved stays; POST /enrich resumes the rest.
+            log.exception("session %s: stopped by an internal error", sid)
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                current = await self.store.status(sid)
+                await self.store.set_status(
+                    sid,
+                    current.model_copy(
+                        update={
+                            "status": JobState.FAILED,
+                            "stage": "internal error",
+                            "message": f"stopped by an internal error ({type(exc).__name__}: "
+                            f"{exc}); POST /enrich to resume",
+                            "updated_at": utc_now(),
+                        }
+                    ),
+                )
+            raise
+        finally:
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                await asyncio.shield(self.store.release_lease(sid, self.worker_id))
+
+    async def _run_leased(
+        self, enrich: EnrichFunction, *, use_cache: bool
+    ) -> ProcessingStatus | None:
+        sid = self.session_id
+        self._resources = await self.store.resources(sid)
+        self._index = {r.doi: i for i, r in enumerate(self._resources) if r.doi}
+        self._counts = count_statuses(self._resources)
+        pending = [
+            DOI(r.doi) for r in self._resources if r.status is ResourceStatus.PENDING and r.doi
+        ]
+        log.info("→ session %s: %d DOIs to resolve (job %s)", sid, len(pending), self.job_id)
+        await self._write_status(JobState.RUNNING, "resolving", f"{len(pending)} DOIs to resolve")
+        if self.cache is not None and use_cache and pending:
+            hits = await self.cache.get_many(pending)
+            if hits:
+                await self._apply(list(hits.values()), from_cache=True)
+                pending = [d for d in pending if d not in hits]
+        self.looked_up = pending
+        work = asyncio.create_task(enrich(pending, self._apply), name=f"enrich:{sid}")
+        watcher = asyncio.create_task(self._watch(work), name=f"watch:{sid}")
+        try:
+            await work
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._stop_reason is None or (current is not None and current.cancelling()):
+                # Shutdown (SIGTERM): leave the session queued; arq runs the job again.
+                work.cancel()
+                await asyncio.shield(self._interrupted())
+                raise
+            if self._stop_reason == "lease lost":
+                log.warning("session %s: lease lost; another worker goes on", sid)
+                return None
+            if self._stop_reason == "deleted":
+                log.info("session %s: deleted while running; stopped", sid)
+                return None
+            return await self._write_status(JobState.CANCELLED, "cancelled", "cancelled on request")
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        final = await self._write_status(JobState.COMPLETED, "done", self._summary())
+        log.info("← session %s: %s", sid, final.message)
+        return final
+
+    async def _watch(self, work: asyncio.Task[None]) -> None:
+        """Renew the lease, poll for cancel or delete; stop the work on any of them."""
+        sid = self.session_id
+        loop = asyncio.get_running_loop()
+        renew_every_s = self.lease_ttl_s / 3
+        renewed_at = loop.time()
+        while not work.done():
+            await asyncio.sleep(min(CANCEL_POLL_S, renew_every_s))
+            try:
+                self._stop_reason = await self.store.stop_reason(sid)
+                if self._stop_reason is None and loop.time() - renewed_at >= renew_every_s:
+                    if await self.store.renew_lease(sid, self.worker_id, self.lease_ttl_s):
+                        renewed_at = loop.time()
+                    else:
+                        log.warning(
+                            "session %s: lease gone %.1f s after its last renewal",
+                            sid,
+                            loop.time() - renewed_at,
+                        )
+                        self._stop_reason = "lease lost"
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                log.warning("session %s: Redis unreachable while renewing lease: %s", sid, exc)
+                continue
+            if self._stop_reason:
+                work.cancel()
+                return
+
+    async def _apply(self, outcomes: list[Outcome], *, from_cache: bool = False) -> None:
+        """Record a batch of outcomes: update resources and counts, write one checkpoint."""
+        async with self._lock:
+            changed: dict[int, Resource] = {}
+            for outcome in outcomes:
+                position = self._index.get(outcome.doi)
+                if position is None:
+                    log.warning(
+                        "session %s: outcome for unknown DOI %s", self.session_id, outcome.doi
+                    )
+                    continue
+                old = self._resources[position]
+                if old.status is not ResourceStatus.PENDING:
+                    continue
+                new = old.with_outcome(outcome)
+                self._resources[position] = new
+                self._counts[old.status] -= 1
+                self._counts[new.status] += 1
+                changed[position] = new
+            if not changed:
+                return
+            status = self._status(JobState.RUNNING, "resolving", self._progress_message())
+            await _with_redis_retry(
+                lambda: self.store.checkpoint(self.session_id, changed, status),
+                f"session {self.session_id}: checkpoint",
+            )
+        if self.cache is not None and not from_cache:
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                await self.cache.put_many(outcomes)
+
+    async def _interrupted(self) -> None:
+        with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+            await self._write_status(
+                JobState.QUEUED, "interrupted", "the worker stopped; resuming from the checkpoint"
+            )
+        log.info("session %s: interrupted; will resume from its checkpoint", self.session_id)
+
+    async def _write_status(self, state: JobState, stage: str, message: str) -> ProcessingStatus:
+        status = self._status(state, stage, message)
+        await _with_redis_retry(
+            lambda: self.store.set_status(self.session_id, status),
+            f"session {self.session_id}: status",
+        )
+        return status
+
+    def _status(self, state: JobState, stage: str, message: str) -> ProcessingStatus:
+        return ProcessingStatus.from_counts(
+            self._counts, status=state, stage=stage, message=message, updated_at=utc_now()
+        )
+
+    def _progress_message(self) -> str:
+        pending = self._counts.get(ResourceStatus.PENDING, 0)
+        total = len(self._resources)
+        return f"{total - pending} of {total} resources done"
+
+    def _summary(self) -> str:
+        c = self._counts
+        return (
+            f"{c[ResourceStatus.ENRICHED]} enriched, {c[ResourceStatus.NOT_FOUND]} not found, "
+            f"{c[ResourceStatus.FAILED]} failed, {c[ResourceStatus.INVALID]} invalid, "
+            f"{c[ResourceStatus.SKIPPED]} skipped"
+        )

@@ -1,0 +1,288 @@
+"""The arq worker: WorkerSettings, startup/shutdown, the enrichment task and the sweeper. Thin glue.
+
+Surviving worker death (arq alone re-runs a SIGKILLed job only after the longest job timeout, and
+counts SIGTERM restarts as tries; see shared/research/peers.md section 1):
+- a job holds a lease (`cco:lease:{id}`, renewed every few seconds); no lease, no work;
+- the `sweep_sessions` cron job re-queues, under a fresh job id, every session that says it is
+  queued or running but has neither a lease nor a job arq knows about;
+- every checkpoint is idempotent, so a re-run does only the resources still pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import aiohttp
+from arq import cron
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from cco_enrich.cache import OutcomeCache, RedisPrefixCache
+from cco_enrich.enrichment import enrich
+from cco_enrich.errors import SessionNotFoundError
+from cco_enrich.logs import configure_logging
+from cco_enrich.models import JobState
+from cco_enrich.registries import (
+    PoolLimit,
+    PoolLimits,
+    PrefixCache,
+    Registries,
+    RetryPolicy,
+    SharedLimitBackend,
+    build_registries,
+)
+from cco_enrich.registries.shared_limits import RedisLimitBackend
+from cco_enrich.runner import SessionRun
+from cco_enrich.settings import Settings
+from cco_enrich.store import QUEUE_NAME, SessionStore, redis_settings
+from cco_enrich.webhooks import WebhookSender
+
+log = logging.getLogger(__name__)
+
+MAX_RESTARTS = 25
+JOB_TIMEOUT_S = 24 * 3600
+SWEEP_SECONDS = set(range(0, 60, 5))
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What every task needs, built once per worker process in `startup`."""
+
+    store: SessionStore
+    registries: Registries
+    cache: OutcomeCache
+    webhooks: WebhookSender
+    worker_id: str
+    lease_ttl_s: float
+
+
+def pool_limits(settings: Settings) -> PoolLimits:
+    """Each upstream pool's limits from the CCO_* settings (polite or public by CCO_MAILTO)."""
+    if settings.is_polite:
+        crossref_single = PoolLimit(
+            settings.crossref_single_per_s, 1.0, settings.crossref_single_in_flight
+        )
+        crossref_list = PoolLimit(
+            settings.crossref_list_per_s, 1.0, settings.crossref_list_in_flight
+        )
+        datacite = PoolLimit(settings.datacite_per_5min, 300.0, settings.datacite_in_flight)
+    else:
+        crossref_single = PoolLimit(settings.crossref_public_single_per_s, 1.0, 1)
+        crossref_list = PoolLimit(settings.crossref_public_list_per_s, 1.0, 1)
+        datacite = PoolLimit(
+            min(settings.datacite_per_5min, 500), 300.0, settings.datacite_in_flight
+        )
+    return PoolLimits(
+        crossref_single=crossref_single,
+        crossref_list=crossref_list,
+        datacite=datacite,
+        doi_org=PoolLimit(settings.doi_org_per_s, 1.0, settings.doi_org_in_flight),
+    )
+
+
+def registries_from_settings(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    *,
+    shared: SharedLimitBackend | None = None,
+    prefix_cache: PrefixCache | None = None,
+) -> Registries:
+    """The upstream clients as the settings describe them (used by the worker and the CLI)."""
+    return build_registries(
+        http,
+        crossref_url=settings.crossref_url,
+        datacite_url=settings.datacite_url,
+        doi_url=settings.doi_url,
+        mailto=settings.mailto,
+        user_agent=settings.user_agent,
+        retry=RetryPolicy(
+            attempts=settings.retry_attempts,
+            wait_initial_s=settings.retry_wait_initial_s,
+            wait_max_s=settings.retry_wait_max_s,
+        ),
+        timeout_s=settings.request_timeout_s,
+        limits=pool_limits(settings),
+        shared=shared,
+        prefix_cache=prefix_cache,
+    )
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """Build the loop-bound objects once: HTTP session, limiters, store; register the worker."""
+    settings: Settings = ctx.get("settings") or Settings()
+    configure_logging(settings.log_level)
+    if not settings.mailto:
+        log.warning(
+            "CCO_MAILTO is not set: Crossref serves us from its public pool (5 lookups/s, one at a "
+            "time). Set CCO_MAILTO=you@example.org for the polite pool."
+        )
+    stack = AsyncExitStack()
+    http = await stack.enter_async_context(
+        aiohttp.ClientSession(
+            headers={"User-Agent": settings.user_agent},
+            connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=300),
+        )
+    )
+    redis = ctx["redis"]
+    store = SessionStore(
+        redis, session_ttl_s=settings.session_ttl_s, small_session_max=settings.small_session_max
+    )
+    registries = registries_from_settings(
+        settings,
+        http,
+        shared=RedisLimitBackend(redis) if settings.shared_limits else None,
+        prefix_cache=RedisPrefixCache(redis, ttl_s=settings.cache_ttl_s),
+    )
+    worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    ctx["deps"] = Deps(
+        store=store,
+        registries=registries,
+        cache=OutcomeCache(
+            redis, ttl_s=settings.cache_ttl_s, not_found_ttl_s=settings.not_found_cache_ttl_s
+        ),
+        webhooks=WebhookSender(
+            http,
+            secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+            allow_private=settings.webhook_allow_private,
+        ),
+        worker_id=worker_id,
+        lease_ttl_s=settings.lease_ttl_s,
+    )
+    ctx["stack"] = stack
+    ctx["running"] = set()
+    ctx["heartbeat"] = asyncio.create_task(_worker_heartbeat(ctx))
+    log.info("worker %s ready (crossref %s)", worker_id, settings.crossref_url)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    """Close what startup opened and say goodbye in the worker list."""
+    heartbeat: asyncio.Task[None] | None = ctx.get("heartbeat")
+    if heartbeat:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+    deps: Deps | None = ctx.get("deps")
+    if deps:
+        with contextlib.suppress(Exception):
+            await deps.store.unregister_worker(deps.worker_id)
+    stack: AsyncExitStack | None = ctx.get("stack")
+    if stack:
+        await stack.aclose()
+
+
+async def _worker_heartbeat(ctx: dict[str, Any]) -> None:
+    deps: Deps = ctx["deps"]
+    info = {"host": socket.gethostname(), "pid": os.getpid()}
+    while True:
+        try:
+            await deps.store.register_worker(
+                deps.worker_id, {**info, "sessions": sorted(ctx["running"])}, ttl_s=15
+            )
+        except (RedisConnectionError, RedisTimeoutError):
+            log.warning("worker %s: Redis unreachable, heartbeat skipped", deps.worker_id)
+        await asyncio.sleep(5)
+
+
+async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str, Any]:
+    """Resolve every resource of the session still pending; checkpoint after each batch."""
+    deps: Deps = ctx["deps"]
+    run = SessionRun(
+        deps.store,
+        session_id,
+        worker_id=deps.worker_id,
+        job_id=ctx.get("job_id", ""),
+        lease_ttl_s=deps.lease_ttl_s,
+        cache=deps.cache,
+    )
+    ctx["running"].add(session_id)
+    try:
+        final = await run.execute(
+            lambda dois, on_outcomes: enrich(dois, deps.registries, on_outcomes)
+        )
+    finally:
+        ctx["running"].discard(session_id)
+    if final is not None and final.status.is_terminal:
+        record = await deps.store.record(session_id)
+        if record.callback_url:
+            await deps.webhooks.send(record.callback_url, session_id, final)
+    return final.model_dump(mode="json") if final else {"skipped": True}
+
+
+async def ping(ctx: dict[str, Any], message: str = "ping") -> str:
+    """A no-op task that proves the queue works: `cco-enrich ping` enqueues it."""
+    deps: Deps = ctx["deps"]
+    log.info("ping %r received by worker %s", message, deps.worker_id)
+    return f"pong ({message}) from worker {deps.worker_id}"
+
+
+async def sweep_sessions(ctx: dict[str, Any]) -> int:
+    """Re-queue sessions whose worker died: said queued/running, no lease, no job arq knows."""
+    deps: Deps = ctx["deps"]
+    requeued = 0
+    for session_id in await deps.store.active_sessions():
+        try:
+            status = await deps.store.status(session_id)
+            record = await deps.store.record(session_id)
+        except SessionNotFoundError:  # expired or deleted under us: nothing to rescue
+            await deps.store.forget_active(session_id)
+            continue
+        if not status.status.is_active or await deps.store.lease_holder(session_id):
+            continue
+        if (
+            status.status is JobState.QUEUED
+            and record.job_id
+            and await deps.store.is_job_known(record.job_id)
+        ):
+            continue  # waiting its turn in arq's queue
+        # Running without a lease: its worker died (arq would re-run the job only after its
+        # whole timeout). Queued with no job arq knows: the queue entry was lost.
+        if record.attempt >= MAX_RESTARTS:
+            await deps.store.set_status(
+                session_id,
+                status.model_copy(
+                    update={
+                        "status": JobState.FAILED,
+                        "stage": "gave up",
+                        "message": f"the worker was lost {record.attempt} times; retry to go on",
+                    }
+                ),
+            )
+            continue
+        log.warning("session %s: no live worker holds it; re-queuing", session_id)
+        await deps.store.enqueue(session_id, message="re-queued after its worker was lost")
+        requeued += 1
+    return requeued
+
+
+class WorkerSettings:
+    """`arq cco_enrich.WorkerSettings`: settings come from CCO_* environment variables."""
+
+    _settings = Settings()
+    ctx: ClassVar[dict[str, Any]] = {"settings": _settings}  # read once; startup() builds from it
+    functions: ClassVar[list[Any]] = [enrich_cco_metadata, ping]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(sweep_sessions, second=SWEEP_SECONDS, run_at_startup=True, timeout=60)
+    ]
+    on_startup = startup
+    on_shutdown = shutdown
+    redis_settings = redis_settings(_settings.redis_url)
+    queue_name = QUEUE_NAME
+    max_jobs = _settings.worker_max_jobs
+    job_timeout = JOB_TIMEOUT_S
+    # SIGTERM (a deploy) re-queues a running job and counts it as a try: never let a deploy
+    # fail a session. Real failures are capped by MAX_RESTARTS in the sweeper.
+    max_tries = 1000
+    keep_result = 3600
+    health_check_interval = 10
+    allow_abort_jobs = False
+    # How often an idle worker asks Redis for a job: a cached session finishes in ~0.1 s, so
+    # arq's default 0.5 s would be most of its wait.
+    poll_delay = 0.05
