@@ -189,3 +189,36 @@ async def test_a_finished_session_calls_its_webhook(
     assert signature == sign(body, "s3cret")
     assert b'"status":"completed"' in body
     assert b'"session_id":"session-hook"' in body
+
+
+async def test_a_small_session_finishes_before_a_big_one_started_earlier(
+    redis: ArqRedis, redis_server: RedisServer
+) -> None:
+    """A small session started while a big one runs gets the pools' next free slots."""
+    import asyncio
+
+    from cco_enrich.ingest import IdentifierListIngestor
+
+    corpus = make_corpus(600, 0, 0, 0, seed=8, n_prefixes=2)
+    policy = Policy(latency_base_s=0.3, latency_per_item_s=0.002)
+    ingestor = IdentifierListIngestor(max_identifiers=1000, max_bytes=10**6)
+    dois = corpus.dois()
+    store = SessionStore(redis, session_ttl_s=600)
+    big = ingestor.ingest_json({"identifiers": dois[:590]})
+    small = ingestor.ingest_json({"identifiers": dois[590:]})
+    await store.create("session-big", big.resources, metadata={})
+    await store.create("session-small", small.resources, metadata={})
+    async with StandinServer(corpus, policy) as slow_standin:
+        await store.enqueue("session-big")
+        worker = asyncio.create_task(_run_burst(redis, _settings(redis_server, slow_standin)))
+        while (await store.status("session-big")).status is not JobState.RUNNING:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # its batches are waiting for the Crossref list pool
+        await store.enqueue("session-small")
+        await worker
+    big_status, small_status = (
+        await store.status("session-big"),
+        await store.status("session-small"),
+    )
+    assert big_status.status is small_status.status is JobState.COMPLETED
+    assert small_status.updated_at < big_status.updated_at

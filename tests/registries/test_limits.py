@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cco_enrich.registries.limits import PoolLimit, PoolLimiter, PoolLimits
+from cco_enrich.registries.limits import REQUEST_PRIORITY, PoolLimit, PoolLimiter, PoolLimits
 from tests.fakes import Recorder
 
 WINDOW_S = 0.2
@@ -135,3 +135,24 @@ def test_default_limits_follow_the_published_pools() -> None:
         "datacite",
         "doi-org",
     }
+
+
+async def test_a_small_session_jumps_the_queue_for_a_free_slot() -> None:
+    """Waiters with a lower REQUEST_PRIORITY (fewer open DOIs) get the next slot first."""
+    limiter = PoolLimiter("test", PoolLimit(1000, 1.0, 1), margin_s=0.0)
+    order: list[str] = []
+
+    async def request(name: str, priority: int) -> None:
+        REQUEST_PRIORITY.set(priority)
+        async with limiter.slot():
+            order.append(name)
+            await asyncio.sleep(0.005)
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(request("big-0", 1000))
+        await asyncio.sleep(0.001)  # big-0 holds the only slot
+        for n in range(1, 4):
+            group.create_task(request(f"big-{n}", 1000))
+        await asyncio.sleep(0.001)
+        group.create_task(request("small", 10))
+    assert order == ["big-0", "small", "big-1", "big-2", "big-3"]

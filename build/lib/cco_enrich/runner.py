@@ -25,6 +25,7 @@ from cco_enrich.models import (
     ResourceStatus,
     utc_now,
 )
+from cco_enrich.registries.limits import REQUEST_PRIORITY
 from cco_enrich.store import SessionStore, count_statuses
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,8 @@ class SessionRun:
                 await self._apply(list(hits.values()), from_cache=True)
                 pending = [d for d in pending if d not in hits]
         self.looked_up = pending
+        # Smaller sessions get the pools' free slots first (the task copies this context).
+        REQUEST_PRIORITY.set(len(pending))
         work = asyncio.create_task(enrich(pending, self._apply), name=f"enrich:{sid}")
         watcher = asyncio.create_task(self._watch(work), name=f"watch:{sid}")
         try:
