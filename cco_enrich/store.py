@@ -210,13 +210,19 @@ class SessionStore:
         ordered = sorted(raw.items(), key=lambda item: int(item[0]))
         return [Resource.model_validate_json(value) for _, value in ordered]
 
-    async def status(self, session_id: str) -> ProcessingStatus:
-        """The session's processing_status.
+    async def status(self, session_id: str, *, touch: bool = False) -> ProcessingStatus:
+        """The session's processing_status; `touch` restarts its time to live in the same trip.
 
         Raises:
             SessionNotFoundError: no such session.
         """
-        raw = await self.redis.get(STATUS_KEY.format(session_id=session_id))
+        if touch:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.get(STATUS_KEY.format(session_id=session_id))
+                self._expire(pipe, session_id)
+                raw, *_ = await pipe.execute()
+        else:
+            raw = await self.redis.get(STATUS_KEY.format(session_id=session_id))
         if raw is None:
             raise SessionNotFoundError(session_id)
         return ProcessingStatus.model_validate_json(raw)
