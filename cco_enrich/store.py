@@ -15,6 +15,7 @@ Layout (all keys of a session expire together, `CCO_SESSION_TTL_S` after their l
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -100,13 +101,29 @@ class SessionRecord:
     refresh: bool = False  # the current run looks everything up again, past the cache
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: cached_property keeps its values in __dict__
 class ProgressEvent:
-    """One entry of a session's event stream; `id` is the SSE event id."""
+    """One entry of a session's event stream; `id` is the SSE event id.
+
+    The JSON stays as Redis holds it: the API forwards it to every follower as it is, and
+    parses only what it reads (the status, to see the end).
+    """
 
     id: str
-    status: ProcessingStatus
-    resources: dict[int, Resource]
+    status_json: str
+    resources_json: str | None = None
+
+    @functools.cached_property
+    def status(self) -> ProcessingStatus:
+        return ProcessingStatus.model_validate_json(self.status_json)
+
+    @functools.cached_property
+    def resources(self) -> dict[int, Resource]:
+        """The resources this checkpoint changed, by position."""
+        if self.resources_json is None:
+            return {}
+        parsed = orjson.loads(self.resources_json)
+        return {int(i): Resource.model_validate(r) for i, r in parsed.items()}
 
 
 def _keys(session_id: str) -> tuple[str, str, str, str, str]:
@@ -343,12 +360,11 @@ class SessionStore:
     @staticmethod
     def _parse_event(entry: tuple[Any, Mapping[Any, Any]]) -> ProgressEvent:
         event_id, raw = entry
-        fields = {_text(k): v for k, v in raw.items()}
-        resources = orjson.loads(fields["resources"]) if "resources" in fields else {}
+        fields = {_text(k): _text(v) for k, v in raw.items()}
         return ProgressEvent(
             id=_text(event_id),
-            status=ProcessingStatus.model_validate_json(fields["status"]),
-            resources={int(i): Resource.model_validate(r) for i, r in resources.items()},
+            status_json=fields["status"],
+            resources_json=fields.get("resources"),
         )
 
     # -- jobs -------------------------------------------------------------------------------

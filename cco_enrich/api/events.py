@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,12 +28,14 @@ def _status_event(event_id: str, status: ProcessingStatus) -> dict[str, Any]:
 
 
 def _sse(event: ProgressEvent) -> list[dict[str, Any]]:
-    """A stream entry as SSE events: the changed resources (if any), then the status."""
+    """A stream entry as SSE events: the changed resources (if any), then the status.
+
+    Both go out as the JSON Redis holds: nothing is parsed or re-encoded per follower.
+    """
     out: list[dict[str, Any]] = []
-    if event.resources:
-        data = {str(i): r.model_dump(mode="json") for i, r in event.resources.items()}
-        out.append({"id": event.id, "event": "resources", "data": orjson.dumps(data).decode()})
-    out.append(_status_event(event.id, event.status))
+    if event.resources_json is not None:
+        out.append({"id": event.id, "event": "resources", "data": event.resources_json})
+    out.append({"id": event.id, "event": "status", "data": event.status_json})
     return out
 
 

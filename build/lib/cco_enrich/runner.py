@@ -80,7 +80,6 @@ class SessionRun:
         self._counts: dict[ResourceStatus, int] = {}
         self._lock = asyncio.Lock()
         self._stop_reason: str | None = None
-        self.looked_up: list[DOI] = []
 
     async def execute(self, enrich: EnrichFunction) -> ProcessingStatus | None:
         """Run to the end; None when this job has nothing to do (stale, cancelled, leased)."""
@@ -144,7 +143,6 @@ class SessionRun:
             if hits:
                 await self._apply(list(hits.values()), from_cache=True)
                 pending = [d for d in pending if d not in hits]
-        self.looked_up = pending
         # Smaller sessions get the pools' free slots first (the task copies this context).
         REQUEST_PRIORITY.set(len(pending))
         work = asyncio.create_task(enrich(pending, self._apply), name=f"enrich:{sid}")

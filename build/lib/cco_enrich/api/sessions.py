@@ -166,9 +166,8 @@ async def get_session(request: Request) -> Response:
 async def get_status(request: Request) -> Response:
     """GET /api/sessions/{id}/status: the processing_status alone (cheap; for polling)."""
     session_id = _session_id(request)
-    store = _state(request).store
-    status = await store.status(session_id)
-    await store.touch(session_id)  # a curator still polling is still using it
+    # A curator still polling is still using the session: keep it alive, in the same round trip.
+    status = await _state(request).store.status(session_id, touch=True)
     return JSONResponse(status.model_dump(mode="json"))
 
 
