@@ -211,33 +211,7 @@ def test_a_sigkilled_worker_loses_nothing_and_repeats_only_unsaved_batches(stack
 
 
 def test_cancel_stops_a_running_session_within_a_second(stack: Stack) -> None:
-    stack.start_standin(
-        "--crossref",
-        "300",
-        "--datacite",
-        "0",
-        "--other",
-        "0",
-        "--missing",
-        "0",
-        "--seed",
-        "13",
-        "--latency-base",
-        "0.8",
-        "--latency-per-item",
-        "0.01",
-    )
-    stack.start_worker()
-    stack.start_api()
-    corpus = _corpus(stack)
-    _, created = stack.request(
-        "POST", f"{stack.api}/api/sessions?enrich=true", {"identifiers": corpus.dois()}
-    )
-    url = f"{stack.api}/api/sessions/{created['id']}"
-    deadline = time.monotonic() + 30
-    while stack.request("GET", f"{url}/status")[1]["status"] != "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _, url = _half_done_session(stack, 600, seed=13)
     started = time.monotonic()
     status, _answer = stack.request("POST", f"{url}/cancel")
     assert status in (200, 202)
@@ -248,6 +222,8 @@ def test_cancel_stops_a_running_session_within_a_second(stack: Stack) -> None:
     status, again = stack.request("POST", f"{url}/cancel")
     assert status == 200
     assert again["status"] == "cancelled"
+    _, session = stack.request("GET", url)
+    assert any(r["status"] == "enriched" for r in session["resources"])  # what was saved stays
 
 
 def test_sigterm_leaves_the_session_queued_for_the_next_worker(stack: Stack) -> None:
