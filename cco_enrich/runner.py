@@ -1,7 +1,8 @@
 """SessionRun: one leased run of a session's enrichment, checkpointing after every batch.
 
 It knows the store and the cache but not how DOIs are resolved (the worker passes `enrich` in) and
-not arq (the worker passes the job id), so it is tested with fakes and used by the CLI alike.
+not arq (the worker passes the job id), so it is tested with fakes. A Redis restart is ridden out
+by the client's own retries (store.redis_settings), not here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -34,26 +35,11 @@ OnOutcomes = Callable[[list[Outcome]], Awaitable[None]]
 EnrichFunction = Callable[[Sequence[DOI], OnOutcomes], Coroutine[Any, Any, None]]
 
 CANCEL_POLL_S = 0.5
-REDIS_RETRY_S = (0.2, 0.5, 1, 2, 4, 8, 15, 30)
 
 
 class OutcomeCacheLike(Protocol):
     async def get_many(self, dois: Sequence[DOI]) -> dict[DOI, Outcome]: ...
     async def put_many(self, outcomes: Sequence[Outcome]) -> None: ...
-
-
-T = TypeVar("T")
-
-
-async def _with_redis_retry(call: Callable[[], Awaitable[T]], what: str) -> T:
-    """Run a Redis call, waiting through a Redis restart (up to about a minute)."""
-    for delay_s in REDIS_RETRY_S:
-        try:
-            return await call()
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            log.warning("%s: Redis unreachable (%s); again in %.1f s", what, exc, delay_s)
-            await asyncio.sleep(delay_s)
-    return await call()
 
 
 class SessionRun:
@@ -220,10 +206,7 @@ class SessionRun:
             if not changed:
                 return
             status = self._status(JobState.RUNNING, "resolving", self._progress_message())
-            await _with_redis_retry(
-                lambda: self.store.checkpoint(self.session_id, changed, status),
-                f"session {self.session_id}: checkpoint",
-            )
+            await self.store.checkpoint(self.session_id, changed, status)
         if self.cache is not None and not from_cache:
             with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
                 await self.cache.put_many(outcomes)
@@ -237,10 +220,7 @@ class SessionRun:
 
     async def _write_status(self, state: JobState, stage: str, message: str) -> ProcessingStatus:
         status = self._status(state, stage, message)
-        await _with_redis_retry(
-            lambda: self.store.set_status(self.session_id, status),
-            f"session {self.session_id}: status",
-        )
+        await self.store.set_status(self.session_id, status)
         return status
 
     def _status(self, state: JobState, stage: str, message: str) -> ProcessingStatus:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cco_enrich._version import __version__
+
 
 class Settings(BaseSettings):
     """Configuration from the environment (prefix CCO_); tests build it with keyword arguments."""
@@ -51,8 +53,6 @@ class Settings(BaseSettings):
     @property
     def user_agent(self) -> str:
         """The User-Agent sent upstream; with a mailto: it puts us in Crossref's polite pool."""
-        from cco_enrich._version import __version__
-
         contact = f"; mailto:{self.mailto}" if self.mailto else ""
         return f"cco_enrich/{__version__} (https://github.com/cco-enrich/cco_enrich{contact})"
 

@@ -191,11 +191,16 @@ class SessionStore:
                         str(start + offset): r.model_dump_json() for offset, r in enumerate(chunk)
                     },
                 )
-            pipe.set(status_key, status.model_dump_json())
+            status_json = status.model_dump_json()
+            pipe.set(status_key, status_json)
+            pipe.xadd(
+                EVENTS_KEY.format(session_id=session_id),
+                self._event_fields(status_json, {}),  # type: ignore[arg-type]
+                maxlen=EVENTS_MAXLEN,
+            )
             pipe.zadd(SESSIONS_INDEX_KEY, {session_id: time.time()})
             self._expire(pipe, session_id)
             await pipe.execute()
-        await self.append_event(session_id, status)
         return status
 
     async def exists(self, session_id: str) -> bool:
@@ -317,22 +322,6 @@ class SessionStore:
     async def set_status(self, session_id: str, status: ProcessingStatus) -> str:
         """Record a new status (queued, cancelled, ...) without resource changes."""
         return await self.checkpoint(session_id, {}, status)
-
-    async def append_event(self, session_id: str, status: ProcessingStatus) -> str:
-        events_key = EVENTS_KEY.format(session_id=session_id)
-        event_id = await self.redis.xadd(
-            events_key,
-            self._event_fields(status.model_dump_json(), {}),  # type: ignore[arg-type]
-            maxlen=EVENTS_MAXLEN,
-        )
-        await self.redis.expire(events_key, self.session_ttl_s)
-        return _text(event_id)
-
-    async def replace_resources(
-        self, session_id: str, resources: Mapping[int, Resource], status: ProcessingStatus
-    ) -> None:
-        """Overwrite some resources (a reset before retry/force) together with the status."""
-        await self.checkpoint(session_id, resources, status)
 
     async def latest_event(self, session_id: str) -> ProgressEvent | None:
         entries = await self.redis.xrevrange(EVENTS_KEY.format(session_id=session_id), count=1)

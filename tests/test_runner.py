@@ -172,7 +172,7 @@ async def test_a_forced_run_looks_everything_up_past_the_cache(store: SessionSto
         FakeResolver()
     )
     resources = await store.resources("session-1")
-    await store.replace_resources(
+    await store.checkpoint(
         "session-1",
         {i: r.reset() for i, r in enumerate(resources) if r.doi},
         await store.status("session-1"),

@@ -186,7 +186,7 @@ async def _reset(store: SessionStore, session_id: str, statuses: set[ResourceSta
             message=current.message,
             updated_at=utc_now(),
         )
-        await store.replace_resources(session_id, changed, status)
+        await store.checkpoint(session_id, changed, status)
     return len(changed)
 
 
