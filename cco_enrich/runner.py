@@ -27,7 +27,7 @@ from cco_enrich.models import (
     utc_now,
 )
 from cco_enrich.registries.limits import REQUEST_PRIORITY
-from cco_enrich.store import SessionStore, count_statuses
+from cco_enrich.store import LEASE_RECLAIMED, SessionStore, count_statuses
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ OnOutcomes = Callable[[list[Outcome]], Awaitable[None]]
 EnrichFunction = Callable[[Sequence[DOI], OnOutcomes], Coroutine[Any, Any, None]]
 
 CANCEL_POLL_S = 0.5
+LEASE_RENEWALS_PER_TTL = 6
 
 
 class OutcomeCacheLike(Protocol):
@@ -52,7 +53,7 @@ class SessionRun:
         *,
         worker_id: str,
         job_id: str = "",
-        lease_ttl_s: float = 15.0,
+        lease_ttl_s: float = 3.0,
         cache: OutcomeCacheLike | None = None,
     ) -> None:
         self.store = store
@@ -158,31 +159,47 @@ class SessionRun:
         return final
 
     async def _watch(self, work: asyncio.Task[None]) -> None:
-        """Renew the lease, poll for cancel or delete; stop the work on any of them."""
+        """Renew the lease, poll for cancel or delete; stop the work on any of them.
+
+        A dedicated task: the lease is renewed every `lease_ttl_s / 6`, so it outlives five
+        missed renewals (a stalled event loop, a Redis blip), and if it expired anyway while
+        nobody took it, the renewal takes it back instead of giving up the work.
+        """
         sid = self.session_id
         loop = asyncio.get_running_loop()
-        renew_every_s = self.lease_ttl_s / 3
+        renew_every_s = self.lease_ttl_s / LEASE_RENEWALS_PER_TTL
         renewed_at = loop.time()
         while not work.done():
             await asyncio.sleep(min(CANCEL_POLL_S, renew_every_s))
             try:
                 self._stop_reason = await self.store.stop_reason(sid)
                 if self._stop_reason is None and loop.time() - renewed_at >= renew_every_s:
-                    if await self.store.renew_lease(sid, self.worker_id, self.lease_ttl_s):
-                        renewed_at = loop.time()
-                    else:
-                        log.warning(
-                            "session %s: lease gone %.1f s after its last renewal",
-                            sid,
-                            loop.time() - renewed_at,
-                        )
-                        self._stop_reason = "lease lost"
+                    self._stop_reason = await self._renew(loop.time() - renewed_at)
+                    renewed_at = loop.time()
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 log.warning("session %s: Redis unreachable while renewing lease: %s", sid, exc)
                 continue
             if self._stop_reason:
                 work.cancel()
                 return
+
+    async def _renew(self, since_s: float) -> str | None:
+        """Renew the lease; "lease lost" when another worker holds it now."""
+        renewal = await self.store.renew_lease(self.session_id, self.worker_id, self.lease_ttl_s)
+        if renewal == LEASE_RECLAIMED:
+            log.warning(
+                "session %s: lease had expired (%.1f s since the last renewal); took it back",
+                self.session_id,
+                since_s,
+            )
+        elif not renewal:
+            log.warning(
+                "session %s: lease taken by another worker %.1f s after its last renewal",
+                self.session_id,
+                since_s,
+            )
+            return "lease lost"
+        return None
 
     async def _apply(self, outcomes: list[Outcome], *, from_cache: bool = False) -> None:
         """Record a batch of outcomes: update resources and counts, write one checkpoint."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cco_enrich._version import __version__
@@ -14,6 +14,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CCO_", extra="ignore")
 
     redis_url: str = "redis://localhost:6379/0"
+    # Sentinel: "host:port,host:port,..." finds the primary of `redis_sentinel_master` through
+    # them (then redis_url gives only the database and password); empty: redis_url's host.
+    redis_sentinels: str = ""
+    redis_sentinel_master: str = "mymaster"
     crossref_url: str = "https://api.crossref.org"
     datacite_url: str = "https://api.datacite.org"
     doi_url: str = "https://doi.org"
@@ -44,11 +48,24 @@ class Settings(BaseSettings):
     max_identifiers: int = 10_000
     small_session_max: int = 50
     worker_max_jobs: int = 10
-    lease_ttl_s: float = 15.0
+    # A dead worker's session is taken over about this long after its last renewal (renewed
+    # every lease_ttl_s / 6; see docs/reliability.md).
+    lease_ttl_s: float = 3.0
     webhook_secret: SecretStr | None = None
     webhook_allow_private: bool = False
     admin_token: SecretStr | None = None
     log_level: str = "INFO"
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _check_sentinels(cls, value: str) -> str:
+        parse_addresses(value)  # raises on a bad entry, at start rather than at first use
+        return value
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        """CCO_REDIS_SENTINELS as (host, port) pairs; empty without Sentinel."""
+        return parse_addresses(self.redis_sentinels)
 
     @property
     def user_agent(self) -> str:
@@ -61,4 +78,22 @@ class Settings(BaseSettings):
         return bool(self.mailto)
 
 
-__all__ = ["Settings"]
+def parse_addresses(text: str) -> list[tuple[str, int]]:
+    """'a:26379,[::1]:26380' -> [("a", 26379), ("::1", 26380)].
+
+    Raises:
+        ValueError: an entry without a port number.
+    """
+    addresses = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        host, _, port = entry.rpartition(":")
+        if not host or not port.isdigit():
+            msg = f"{entry!r} is not host:port; expected e.g. 'sentinel-1:26379'"
+            raise ValueError(msg)
+        addresses.append((host.strip("[]"), int(port)))
+    return addresses
+
+
+__all__ = ["Settings", "parse_addresses"]

@@ -9,6 +9,7 @@ Layout (all keys of a session expire together, `CCO_SESSION_TTL_S` after their l
     cco:session:{id}:events     stream one entry per checkpoint: status JSON + the changed resources
     cco:session:{id}:cancel     string set when a cancel was asked for
     cco:lease:{id}              string worker id holding the session; expires unless renewed
+    cco:sweep                   string the worker sweeping this round (one per CCO_LEASE_TTL_S/3)
     cco:sessions                zset   session id -> last update (admin list, expiry sweep)
     cco:active                  set    sessions queued or running (what the sweeper watches)
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,6 +49,7 @@ STATUS_KEY = "cco:session:{session_id}:status"
 EVENTS_KEY = "cco:session:{session_id}:events"
 CANCEL_KEY = "cco:session:{session_id}:cancel"
 LEASE_KEY = "cco:lease:{session_id}"
+SWEEP_KEY = "cco:sweep"
 SESSIONS_INDEX_KEY = "cco:sessions"
 ACTIVE_SESSIONS_KEY = "cco:active"
 WORKERS_KEY = "cco:workers"
@@ -62,9 +64,15 @@ _WRITE_CHUNK = 1000
 # ones already waiting in arq's queue (a sorted set by run-at time) instead of behind them.
 PRIORITY_HEAD_START = timedelta(hours=1)
 
+LEASE_RECLAIMED = 2  # renew_lease: the lease had expired, nobody took it, its holder has it again
 _RENEW_LEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 2
 end
 return 0
 """
@@ -76,16 +84,65 @@ return 0
 """
 
 
-def redis_settings(url: str) -> RedisSettings:
-    """arq's connection settings for `url`, retrying through a Redis restart instead of failing."""
+# How long a command waits for Redis to come back before it fails: a worker rides out a restart
+# (its work resumes where it stopped), the API answers 503 within a second rather than hang.
+WORKER_REDIS_PATIENCE_S = 75.0
+API_REDIS_PATIENCE_S = 0.5
+_BACKOFF = ExponentialBackoff(cap=1.0, base=0.05)  # 0.1, 0.2, 0.4, 0.8, 1, 1, ... s
+
+
+def _retries_within(patience_s: float) -> int:
+    retries, waited_s = 0, 0.0
+    while waited_s < patience_s:
+        retries += 1
+        waited_s += _BACKOFF.compute(retries)
+    return retries
+
+
+def redis_settings(
+    url: str,
+    *,
+    sentinels: Sequence[tuple[str, int]] = (),
+    sentinel_master: str = "mymaster",
+    patience_s: float = WORKER_REDIS_PATIENCE_S,
+) -> RedisSettings:
+    """arq's connection settings, retrying a command through an outage of about `patience_s`.
+
+    With `sentinels`, the primary is the one they name `sentinel_master`, and `url` gives only
+    the database and password.
+    """
     settings = RedisSettings.from_dsn(url)
+    if sentinels:
+        settings.host = list(sentinels)
+        settings.sentinel = True
+        settings.sentinel_master = sentinel_master
     settings.conn_retries = 30
     settings.retry_on_timeout = True
     # OSError too: a refused connect (Redis restarting) is an OSError that redis-py would
-    # otherwise raise at once, and arq's worker exits on it. About 75 s of retries.
+    # otherwise raise at once, and arq's worker exits on it.
     settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
-    settings.retry = Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=40)
+    settings.retry = Retry(_BACKOFF, retries=_retries_within(patience_s))
     return settings
+
+
+async def follow_sentinel(redis: ArqRedis, settings: RedisSettings) -> None:
+    """Give a Sentinel pool the retries arq's create_pool leaves out in sentinel mode.
+
+    Each retry asks the sentinels for the primary again, so a command caught by a failover
+    lands on the new primary instead of failing. Without Sentinel, nothing to do.
+    """
+    if not settings.sentinel:
+        return
+    pool = redis.connection_pool
+    pool.connection_kwargs.update(
+        retry=settings.retry,
+        # Not OSError: a refused connect must go back to the sentinels, not retry the old address.
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        socket_connect_timeout=settings.conn_timeout,
+    )
+    # Forget the connection create_pool made, so that every connection retries like this.
+    await pool.disconnect()
+    pool.reset()  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,9 +473,10 @@ class SessionStore:
         key = LEASE_KEY.format(session_id=session_id)
         return bool(await self.redis.set(key, holder, nx=True, px=int(ttl_s * 1000)))
 
-    async def renew_lease(self, session_id: str, holder: str, ttl_s: float) -> bool:
+    async def renew_lease(self, session_id: str, holder: str, ttl_s: float) -> int:
+        """1: renewed; LEASE_RECLAIMED: it had expired, nobody took it; 0: another has it."""
         key = LEASE_KEY.format(session_id=session_id)
-        return bool(await self.redis.eval(_RENEW_LEASE, 1, key, holder, str(int(ttl_s * 1000))))
+        return int(await self.redis.eval(_RENEW_LEASE, 1, key, holder, str(int(ttl_s * 1000))))
 
     async def release_lease(self, session_id: str, holder: str) -> None:
         await self.redis.eval(_RELEASE_LEASE, 1, LEASE_KEY.format(session_id=session_id), holder)
@@ -426,6 +484,17 @@ class SessionStore:
     async def lease_holder(self, session_id: str) -> str | None:
         raw = await self.redis.get(LEASE_KEY.format(session_id=session_id))
         return _text(raw) if raw is not None else None
+
+    async def unleased(self, session_ids: Sequence[str]) -> list[str]:
+        """Those of the sessions that no worker holds, in one round trip."""
+        if not session_ids:
+            return []
+        raws = await self.redis.mget([LEASE_KEY.format(session_id=s) for s in session_ids])
+        return [s for s, raw in zip(session_ids, raws, strict=True) if raw is None]
+
+    async def claim_sweep(self, holder: str, ttl_s: float) -> bool:
+        """Whether `holder` sweeps this round: one worker per `ttl_s`, whoever asks first."""
+        return bool(await self.redis.set(SWEEP_KEY, holder, nx=True, px=int(ttl_s * 1000)))
 
     async def set_callback_url(self, session_id: str, url: str) -> None:
         await self.redis.hset(SESSION_KEY.format(session_id=session_id), "callback_url", url)

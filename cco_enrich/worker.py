@@ -2,9 +2,12 @@
 
 Surviving worker death (arq alone re-runs a SIGKILLed job only after the longest job timeout, and
 counts SIGTERM restarts as tries; see shared/research/peers.md section 1):
-- a job holds a lease (`cco:lease:{id}`, renewed every few seconds); no lease, no work;
-- the `sweep_sessions` cron job re-queues, under a fresh job id, every session that says it is
-  queued or running but has neither a lease nor a job arq knows about;
+- a job holds a lease (`cco:lease:{id}`, CCO_LEASE_TTL_S, renewed six times per TTL); no lease,
+  no work;
+- every worker runs a sweeper task (not an arq cron job, which would wait for a free job slot);
+  one of them per round (CCO_LEASE_TTL_S / 3) re-queues, under a fresh job id, every session that
+  says it is queued or running but has neither a lease nor a job arq knows about. A killed
+  worker's session resumes about CCO_LEASE_TTL_S + a round after the kill (docs/reliability.md);
 - every checkpoint is idempotent, so a re-run does only the resources still pending.
 """
 
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aiohttp
-from arq import cron
+from arq.connections import RedisSettings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -42,14 +45,14 @@ from cco_enrich.registries import (
 from cco_enrich.registries.shared_limits import RedisLimitBackend
 from cco_enrich.runner import SessionRun
 from cco_enrich.settings import Settings
-from cco_enrich.store import QUEUE_NAME, SessionStore, redis_settings
+from cco_enrich.store import QUEUE_NAME, SessionStore, follow_sentinel, redis_settings
 from cco_enrich.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
 MAX_RESTARTS = 25
 JOB_TIMEOUT_S = 24 * 3600
-SWEEP_SECONDS = set(range(0, 60, 5))
+SWEEPS_PER_LEASE_TTL = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,15 @@ class Deps:
     webhooks: WebhookSender
     worker_id: str
     lease_ttl_s: float
+
+
+def worker_redis_settings(settings: Settings) -> RedisSettings:
+    """Where the worker finds Redis (CCO_REDIS_URL or _SENTINELS), patient through outages."""
+    return redis_settings(
+        settings.redis_url,
+        sentinels=settings.sentinel_addresses,
+        sentinel_master=settings.redis_sentinel_master,
+    )
 
 
 def pool_limits(settings: Settings) -> PoolLimits:
@@ -132,6 +144,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         )
     )
     redis = ctx["redis"]
+    await follow_sentinel(redis, worker_redis_settings(settings))
     store = SessionStore(
         redis, session_ttl_s=settings.session_ttl_s, small_session_max=settings.small_session_max
     )
@@ -159,16 +172,18 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["stack"] = stack
     ctx["running"] = set()
     ctx["heartbeat"] = asyncio.create_task(_worker_heartbeat(ctx))
+    ctx["sweeper"] = asyncio.create_task(_sweeper(ctx))
     log.info("worker %s ready (crossref %s)", worker_id, settings.crossref_url)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Close what startup opened and say goodbye in the worker list."""
-    heartbeat: asyncio.Task[None] | None = ctx.get("heartbeat")
-    if heartbeat:
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
+    for name in ("heartbeat", "sweeper"):
+        task: asyncio.Task[None] | None = ctx.get(name)
+        if task:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     deps: Deps | None = ctx.get("deps")
     if deps:
         with contextlib.suppress(Exception):
@@ -189,6 +204,21 @@ async def _worker_heartbeat(ctx: dict[str, Any]) -> None:
         except (RedisConnectionError, RedisTimeoutError):
             log.warning("worker %s: Redis unreachable, heartbeat skipped", deps.worker_id)
         await asyncio.sleep(5)
+
+
+async def _sweeper(ctx: dict[str, Any]) -> None:
+    """Sweep every CCO_LEASE_TTL_S / 3 when no other worker has this round."""
+    deps: Deps = ctx["deps"]
+    interval_s = deps.lease_ttl_s / SWEEPS_PER_LEASE_TTL
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            if await deps.store.claim_sweep(deps.worker_id, interval_s * 0.9):
+                await sweep_sessions(ctx)
+        except (RedisConnectionError, RedisTimeoutError):
+            log.warning("worker %s: Redis unreachable, sweep skipped", deps.worker_id)
+        except Exception:  # a bug must not stop the sweeps that rescue sessions
+            log.exception("worker %s: sweep failed", deps.worker_id)
 
 
 async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str, Any]:
@@ -227,7 +257,8 @@ async def sweep_sessions(ctx: dict[str, Any]) -> int:
     """Re-queue sessions whose worker died: said queued/running, no lease, no job arq knows."""
     deps: Deps = ctx["deps"]
     requeued = 0
-    for session_id in await deps.store.active_sessions():
+    # One MGET of the leases first: a healthy fleet costs two round trips per sweep.
+    for session_id in await deps.store.unleased(await deps.store.active_sessions()):
         try:
             status = await deps.store.status(session_id)
             record = await deps.store.record(session_id)
@@ -268,12 +299,9 @@ class WorkerSettings:
     _settings = Settings()
     ctx: ClassVar[dict[str, Any]] = {"settings": _settings}  # read once; startup() builds from it
     functions: ClassVar[list[Any]] = [enrich_cco_metadata, ping]
-    cron_jobs: ClassVar[list[Any]] = [
-        cron(sweep_sessions, second=SWEEP_SECONDS, run_at_startup=True, timeout=60)
-    ]
     on_startup = startup
     on_shutdown = shutdown
-    redis_settings = redis_settings(_settings.redis_url)
+    redis_settings = worker_redis_settings(_settings)
     queue_name = QUEUE_NAME
     max_jobs = _settings.worker_max_jobs
     job_timeout = JOB_TIMEOUT_S

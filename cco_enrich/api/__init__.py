@@ -25,7 +25,12 @@ from cco_enrich.api.openapi import openapi_schema
 from cco_enrich.api.responses import JSONResponse
 from cco_enrich.ingest import IdentifierListIngestor
 from cco_enrich.settings import Settings
-from cco_enrich.store import SessionStore, redis_settings
+from cco_enrich.store import (
+    API_REDIS_PATIENCE_S,
+    SessionStore,
+    follow_sentinel,
+    redis_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +53,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        redis = await create_pool(redis_settings(settings.redis_url))
+        # Impatient: while Redis is away, a request answers 503 within a second, never hangs.
+        connection = redis_settings(
+            settings.redis_url,
+            sentinels=settings.sentinel_addresses,
+            sentinel_master=settings.redis_sentinel_master,
+            patience_s=API_REDIS_PATIENCE_S,
+        )
+        redis = await create_pool(connection)
+        await follow_sentinel(redis, connection)
         store = SessionStore(
             redis,
             session_ttl_s=settings.session_ttl_s,
