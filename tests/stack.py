@@ -181,12 +181,18 @@ class Stack:
         except urllib.error.HTTPError as exc:
             return exc.code, _decode(exc.read(), exc.headers)
 
-    def events(self, session_id: str, *, timeout_s: float = 120) -> Iterator[dict[str, str]]:
-        """Follow the SSE stream until the server closes it: yields {"event", "id", "data"}."""
+    def events(
+        self, session_id: str, *, timeout_s: float = 120, last_event_id: str | None = None
+    ) -> Iterator[dict[str, str]]:
+        """Follow the SSE stream until the server closes it: yields {"event", "id", "data"}.
+
+        `last_event_id="0-0"` replays the session's whole history first.
+        """
         conn = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=timeout_s)
-        conn.request(
-            "GET", f"/api/sessions/{session_id}/events", headers={"Accept": "text/event-stream"}
-        )
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        conn.request("GET", f"/api/sessions/{session_id}/events", headers=headers)
         response = conn.getresponse()
         assert response.status == 200, response.read()
         event: dict[str, str] = {}
