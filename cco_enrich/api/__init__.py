@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from arq import create_pool
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -35,6 +38,9 @@ from cco_enrich.store import (
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# redis-py's pool opens one connection per command in flight (a burst of SSE clients opens one
+# each) and keeps every one open for good; idle ones are closed this often and reopen on demand.
+REDIS_IDLE_CLOSE_S = 10.0
 
 
 async def healthz(request: Request) -> Response:
@@ -45,6 +51,13 @@ async def healthz(request: Request) -> Response:
     except Exception:
         redis = "unreachable"
     return JSONResponse({"status": "ok", "version": __version__, "redis": redis})
+
+
+async def _close_idle_redis_connections(redis: ArqRedis) -> None:
+    while True:
+        await asyncio.sleep(REDIS_IDLE_CLOSE_S)
+        with contextlib.suppress(RedisError, OSError):
+            await redis.connection_pool.disconnect(inuse_connections=False)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -78,9 +91,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             webhook_allow_private=settings.webhook_allow_private,
         )
         app.state.settings = settings
+        closer = asyncio.create_task(_close_idle_redis_connections(redis))
         try:
             yield
         finally:
+            closer.cancel()
             await hub.close()
             await redis.aclose()
 

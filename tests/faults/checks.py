@@ -86,11 +86,20 @@ def saved_dois(stack: Stack, session_id: str) -> set[str]:
     return {r["doi"] for r in resources(stack, session_id) if r["status"] != "pending"}
 
 
-def assert_matches_truth(stack: Stack, session_id: str, corpus: Corpus) -> None:
-    """Every resource ended as the stand-in's truth says: nothing lost, nothing wrong."""
+def assert_matches_truth(
+    stack: Stack, session_id: str, corpus: Corpus, *, only: set[str] | None = None
+) -> None:
+    """Every resource ended as the stand-in's truth says: nothing lost, nothing wrong.
+
+    `only`: the session holds just these of the corpus's DOIs.
+    """
     by_doi = {r["doi"]: r for r in resources(stack, session_id) if r["doi"]}
+    if only is not None:
+        assert set(by_doi) == only
     wrong = []
     for doi, truth in corpus.works.items():
+        if only is not None and doi not in only:
+            continue
         resource = by_doi[doi]
         expected = truth.resource_fields()
         if resource["status"] != "enriched" or {k: resource[k] for k in expected} != expected:
@@ -98,7 +107,7 @@ def assert_matches_truth(stack: Stack, session_id: str, corpus: Corpus) -> None:
     wrong += [
         (doi, by_doi[doi]["status"], by_doi[doi].get("error"))
         for doi in corpus.missing
-        if by_doi[doi]["status"] != "not_found"
+        if (only is None or doi in only) and by_doi[doi]["status"] != "not_found"
     ]
     assert wrong == [], f"{len(wrong)} resources are not what the registries hold: {wrong[:5]}"
 
