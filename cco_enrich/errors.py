@@ -9,6 +9,7 @@
     + BatchRejectedError             400/414 on a batch: split and retried
   x SessionNotFoundError             unknown session id; the API answers 404
   x SessionBusyError                 an enrichment is already queued or running; the API answers 409
+  x LeaseLostError                   another worker holds the session now; this run stands down
 """
 
 from __future__ import annotations
@@ -64,3 +65,13 @@ class SessionBusyError(EnrichError):
         )
         self.session_id = session_id
         self.state = state
+
+
+class LeaseLostError(EnrichError):
+    """A run's lease is gone (it stalled past CCO_LEASE_TTL_S and another worker took over)."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(
+            f"Session {session_id!r} is no longer leased by this worker; another one goes on."
+        )
+        self.session_id = session_id

@@ -17,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from cco_enrich.doi import DOI
-from cco_enrich.errors import SessionNotFoundError
+from cco_enrich.errors import LeaseLostError, SessionNotFoundError
 from cco_enrich.models import (
     JobState,
     Outcome,
@@ -88,17 +88,21 @@ class SessionRun:
             return None
         try:
             return await self._run_leased(enrich, use_cache=not record.refresh)
+        except LeaseLostError:  # it stalled, and another worker has gone on since
+            log.warning("session %s: lease lost; another worker goes on", sid)
+            return None
         except (RedisConnectionError, RedisTimeoutError):
             raise  # Redis is away: the sweeper re-queues the session once it is back
         except Exception as exc:
             # A bug, not an upstream fault (those become failed resources): say so and stop,
             # rather than crash-looping. What is saved stays; POST /enrich resumes the rest.
             log.exception("session %s: stopped by an internal error", sid)
-            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError, LeaseLostError):
                 current = await self.store.status(sid)
                 await self.store.set_status(
                     sid,
-                    current.model_copy(
+                    holder=self.worker_id,
+                    status=current.model_copy(
                         update={
                             "status": JobState.FAILED,
                             "stage": "internal error",
@@ -185,7 +189,9 @@ class SessionRun:
 
     async def _renew(self, since_s: float) -> str | None:
         """Renew the lease; "lease lost" when another worker holds it now."""
-        renewal = await self.store.renew_lease(self.session_id, self.worker_id, self.lease_ttl_s)
+        renewal = await self.store.renew_lease(
+            self.session_id, self.worker_id, self.lease_ttl_s, job_id=self.job_id
+        )
         if renewal == LEASE_RECLAIMED:
             log.warning(
                 "session %s: lease had expired (%.1f s since the last renewal); took it back",
@@ -223,13 +229,19 @@ class SessionRun:
             if not changed:
                 return
             status = self._status(JobState.RUNNING, "resolving", self._progress_message())
-            await self.store.checkpoint(self.session_id, changed, status)
+            try:
+                await self.store.checkpoint(self.session_id, changed, status, holder=self.worker_id)
+            except LeaseLostError:
+                # It expired while this run stalled: take it back unless another took over.
+                if await self._renew(since_s=0.0) is not None:
+                    raise
+                await self.store.checkpoint(self.session_id, changed, status, holder=self.worker_id)
         if self.cache is not None and not from_cache:
             with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
                 await self.cache.put_many(outcomes)
 
     async def _interrupted(self) -> None:
-        with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+        with contextlib.suppress(RedisConnectionError, RedisTimeoutError, LeaseLostError):
             await self._write_status(
                 JobState.QUEUED, "interrupted", "the worker stopped; resuming from the checkpoint"
             )
@@ -237,7 +249,7 @@ class SessionRun:
 
     async def _write_status(self, state: JobState, stage: str, message: str) -> ProcessingStatus:
         status = self._status(state, stage, message)
-        await self.store.set_status(self.session_id, status)
+        await self.store.set_status(self.session_id, status, holder=self.worker_id)
         return status
 
     def _status(self, state: JobState, stage: str, message: str) -> ProcessingStatus:

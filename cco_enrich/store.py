@@ -30,8 +30,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
 
-from cco_enrich.errors import SessionNotFoundError
+from cco_enrich.errors import LeaseLostError, SessionNotFoundError
 from cco_enrich.models import (
     JobState,
     ProcessingStatus,
@@ -65,12 +66,14 @@ _WRITE_CHUNK = 1000
 PRIORITY_HEAD_START = timedelta(hours=1)
 
 LEASE_RECLAIMED = 2  # renew_lease: the lease had expired, nobody took it, its holder has it again
+# Taking an expired lease back needs the session's job to be the holder's still: once the sweeper
+# has re-queued the session (a new job id), the old run must stand down even if nobody holds it.
 _RENEW_LEASE = """
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-if not holder then
+if not holder and redis.call('HGET', KEYS[2], 'job_id') == ARGV[3] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 2
 end
@@ -351,14 +354,28 @@ class SessionStore:
     # -- progress -----------------------------------------------------------------------------
 
     async def checkpoint(
-        self, session_id: str, changed: Mapping[int, Resource], status: ProcessingStatus
+        self,
+        session_id: str,
+        changed: Mapping[int, Resource],
+        status: ProcessingStatus,
+        *,
+        holder: str | None = None,
     ) -> str:
-        """Write the changed resources and the new status in one transaction, plus an event."""
+        """Write the changed resources and the new status in one transaction, plus an event.
+
+        With `holder`, only while that worker holds the session's lease: a run that stalled
+        while another took over never writes over the newer run's work.
+
+        Raises:
+            LeaseLostError: `holder` does not hold the lease.
+        """
         _, resources_key, status_key, events_key, _ = _keys(session_id)
         # Each resource is serialised once, for its hash field and for the event alike.
         encoded = {str(i): r.model_dump_json() for i, r in changed.items()}
         status_json = status.model_dump_json()
         async with self.redis.pipeline(transaction=True) as pipe:
+            if holder is not None:
+                await self._fence(pipe, session_id, holder)
             if encoded:
                 pipe.hset(resources_key, mapping=encoded)
             pipe.set(status_key, status_json)
@@ -373,12 +390,27 @@ class SessionStore:
             else:
                 pipe.srem(ACTIVE_SESSIONS_KEY, session_id)
             self._expire(pipe, session_id)
-            results = await pipe.execute()
+            try:
+                results = await pipe.execute()
+            except WatchError:  # the lease changed hands between the check and the write
+                raise LeaseLostError(session_id) from None
         return _text(results[2 if changed else 1])  # the XADD answer: the new event id
 
-    async def set_status(self, session_id: str, status: ProcessingStatus) -> str:
+    async def set_status(
+        self, session_id: str, status: ProcessingStatus, *, holder: str | None = None
+    ) -> str:
         """Record a new status (queued, cancelled, ...) without resource changes."""
-        return await self.checkpoint(session_id, {}, status)
+        return await self.checkpoint(session_id, {}, status, holder=holder)
+
+    @staticmethod
+    async def _fence(pipe: Any, session_id: str, holder: str) -> None:
+        """WATCH the lease and check its holder; the transaction then runs only if it stays."""
+        lease_key = LEASE_KEY.format(session_id=session_id)
+        await pipe.watch(lease_key)
+        current = await pipe.get(lease_key)
+        if current is None or _text(current) != holder:
+            raise LeaseLostError(session_id)
+        pipe.multi()
 
     async def latest_event(self, session_id: str) -> ProgressEvent | None:
         entries = await self.redis.xrevrange(EVENTS_KEY.format(session_id=session_id), count=1)
@@ -473,10 +505,14 @@ class SessionStore:
         key = LEASE_KEY.format(session_id=session_id)
         return bool(await self.redis.set(key, holder, nx=True, px=int(ttl_s * 1000)))
 
-    async def renew_lease(self, session_id: str, holder: str, ttl_s: float) -> int:
-        """1: renewed; LEASE_RECLAIMED: it had expired, nobody took it; 0: another has it."""
-        key = LEASE_KEY.format(session_id=session_id)
-        return int(await self.redis.eval(_RENEW_LEASE, 1, key, holder, str(int(ttl_s * 1000))))
+    async def renew_lease(
+        self, session_id: str, holder: str, ttl_s: float, *, job_id: str = ""
+    ) -> int:
+        """1: renewed; LEASE_RECLAIMED: it had expired, nobody took it, and `job_id` is still the
+        session's; 0: another worker has it, or the session was re-queued."""
+        keys = (LEASE_KEY.format(session_id=session_id), SESSION_KEY.format(session_id=session_id))
+        ttl_ms = str(int(ttl_s * 1000))
+        return int(await self.redis.eval(_RENEW_LEASE, 2, *keys, holder, ttl_ms, job_id))
 
     async def release_lease(self, session_id: str, holder: str) -> None:
         await self.redis.eval(_RELEASE_LEASE, 1, LEASE_KEY.format(session_id=session_id), holder)

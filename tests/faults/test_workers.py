@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,58 @@ def test_a_rolling_deploy_leaves_the_session_queued_never_failed(
         http_429=too_many_requests(stack),
     )
     assert exit_codes == [0] * deploys
+
+
+SHORT_STALL_S = 1.5  # a long GC pause or a starved CPU: the lease (3 s) must survive it
+LONG_STALL_S = 12.0  # a frozen VM: the standby takes over and finishes; the sleeper must stand down
+
+
+@pytest.mark.timeout(150)
+def test_a_frozen_worker_keeps_its_lease_through_a_stall_and_stands_down_after_a_takeover(
+    stack: Stack, report: Report
+) -> None:
+    """SIGSTOP the running worker: 1.5 s changes nothing; 7 s hands the session to the standby."""
+    _crossref_standin(stack, 600, 24, "--latency-base", "1.0", "--latency-per-item", "0.015")
+    workers = {name: stack.start_worker(name) for name in ("worker-1", "worker-2")}
+    stack.start_api()
+    for process in workers.values():
+        wait_for("both workers", lambda p=process: _is_live(stack, p.pid), 60, stack)
+    corpus = corpus_of(stack)
+    session_id = start_session(stack, corpus.dois())
+    runner = wait_for(
+        "a worker to start it", lambda: _runner_of(stack, session_id, [*workers]), 30, stack
+    )
+    frozen = workers[runner]
+    done = wait_done(stack, session_id, 0.01)
+
+    short_ms = now_ms()
+    frozen.send_signal(signal.SIGSTOP)
+    time.sleep(SHORT_STALL_S)
+    frozen.send_signal(signal.SIGCONT)
+    wait_for(
+        "progress after the stall",
+        lambda: status(stack, session_id)["done"] > done * 600,
+        60,
+        stack,
+    )
+    long_ms = now_ms()
+    frozen.send_signal(signal.SIGSTOP)
+    time.sleep(LONG_STALL_S)
+    frozen.send_signal(signal.SIGCONT)
+    final = wait_state(stack, session_id, "completed", timeout_s=90)
+    time.sleep(2)  # whatever the woken worker still had in hand must not undo the end
+    assert status(stack, session_id) == final
+
+    assert_matches_truth(stack, session_id, corpus)
+    assert frozen.poll() is None
+    moments = history(stack, session_id)
+    requeues = [m.at_ms for m in moments if m.status["status"] == "queued" and m.at_ms > short_ms]
+    assert requeues and min(requeues) > long_ms, "the short stall must not cost the lease"
+    log = Path(stack.directory, f"{runner}.log").read_text(errors="replace")
+    assert "lease lost; another worker goes on" in log
+    report(
+        short_stall_s=SHORT_STALL_S,
+        long_stall_s=LONG_STALL_S,
+        takeover_after_long_stall_s=round((min(requeues) - long_ms) / 1000, 2),
+        fetched_twice=sum(1 for n in lookups(stack).values() if n > 1),
+    )
