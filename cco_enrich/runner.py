@@ -200,7 +200,7 @@ class SessionRun:
             )
         elif not renewal:
             log.warning(
-                "session %s: lease taken by another worker %.1f s after its last renewal",
+                "session %s: lease gone to another run %.1f s after its last renewal",
                 self.session_id,
                 since_s,
             )

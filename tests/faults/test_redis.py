@@ -58,14 +58,13 @@ def _follow(stack: Stack, session_id: str, seen: list[dict[str, Any]]) -> thread
     return thread
 
 
+@LONG  # CI runs its twin, tests/e2e/test_service.py::test_a_redis_restart_mid_session_loses_nothing
 @pytest.mark.timeout(150)
-@pytest.mark.parametrize(
-    "n_dois", [pytest.param(600, id="600"), pytest.param(1000, id="1000", marks=LONG)]
-)
 def test_a_redis_restart_at_40_percent_loses_nothing(
-    stack: Stack, redis_server: RedisServer, report: Report, n_dois: int
+    stack: Stack, redis_server: RedisServer, report: Report
 ) -> None:
     """Redis restarts (AOF, fsync always): the worker waits, then finishes from its checkpoint."""
+    n_dois = 1000
     session_id, corpus = _crossref_session(stack, n_dois, seed=31)
     reached = wait_done(stack, session_id, 0.4)
     redis_server.stop()
