@@ -33,7 +33,7 @@ from cco_enrich.models import (
     Session,
 )
 from cco_enrich.settings import Settings
-from cco_enrich.store import count_statuses, redis_settings
+from cco_enrich.store import count_statuses
 
 log = logging.getLogger("cco_enrich")
 
@@ -102,7 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _ping(settings: Settings, timeout_s: float) -> int:
     from arq import create_pool
 
-    redis = await create_pool(redis_settings(settings.redis_url))
+    from cco_enrich.worker import worker_redis_settings
+
+    redis = await create_pool(worker_redis_settings(settings))
     try:
         job = await redis.enqueue_job("ping", f"sent {time.strftime('%H:%M:%S')}")
         if job is None:
@@ -252,14 +254,14 @@ async def _serve_async(settings: Settings, host: str, port: int, *, with_worker:
     from arq.worker import create_worker
 
     from cco_enrich.api import create_app
-    from cco_enrich.worker import WorkerSettings
+    from cco_enrich.worker import WorkerSettings, worker_redis_settings
 
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port))
     worker = None
     if with_worker:
         worker = create_worker(
             WorkerSettings,  # type: ignore[arg-type]
-            redis_settings=redis_settings(settings.redis_url),
+            redis_settings=worker_redis_settings(settings),
             handle_signals=False,  # uvicorn owns SIGINT/SIGTERM; we stop the worker after it
             ctx={"settings": settings},
         )
