@@ -36,6 +36,7 @@ EnrichFunction = Callable[[Sequence[DOI], OnOutcomes], Coroutine[Any, Any, None]
 
 CANCEL_POLL_S = 0.5
 LEASE_RENEWALS_PER_TTL = 6
+MAX_PASSES = 3  # passes over a session whose saved resources Redis lost under the run
 
 
 class OutcomeCacheLike(Protocol):
@@ -118,7 +119,7 @@ class SessionRun:
                 await asyncio.shield(self.store.release_lease(sid, self.worker_id))
 
     async def _run_leased(
-        self, enrich: EnrichFunction, *, use_cache: bool
+        self, enrich: EnrichFunction, *, use_cache: bool, passes_left: int = MAX_PASSES
     ) -> ProcessingStatus | None:
         sid = self.session_id
         self._resources = await self.store.resources(sid)
@@ -158,6 +159,14 @@ class SessionRun:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+        lost = await self.store.count_pending(sid)
+        if lost and passes_left > 1:
+            # Checkpoints Redis acknowledged and then lost (a failover to a replica that lagged,
+            # a crash between fsyncs): resolve those resources again rather than end without them.
+            log.warning(
+                "session %s: Redis lost %d saved resources; resolving them again", sid, lost
+            )
+            return await self._run_leased(enrich, use_cache=use_cache, passes_left=passes_left - 1)
         final = await self._write_status(JobState.COMPLETED, "done", self._summary())
         log.info("← session %s: %s", sid, final.message)
         return final

@@ -60,6 +60,8 @@ QUEUE_NAME = "arq:queue"
 JOB_FUNCTION = "enrich_cco_metadata"
 JOB_ID = "enrich:{session_id}:{attempt}"
 EVENTS_MAXLEN = 1000
+# A pending Resource's JSON holds this; quotes inside strings are escaped, so no title fakes it.
+_PENDING_JSON = b'"status":"pending"'
 _WRITE_CHUNK = 1000
 # Small sessions are enqueued with a score this far in the past, so they sort ahead of the big
 # ones already waiting in arq's queue (a sorted set by run-at time) instead of behind them.
@@ -291,6 +293,11 @@ class SessionStore:
         raw = await self.redis.hgetall(RESOURCES_KEY.format(session_id=session_id))
         ordered = sorted(raw.items(), key=lambda item: int(item[0]))
         return [Resource.model_validate_json(value) for _, value in ordered]
+
+    async def count_pending(self, session_id: str) -> int:
+        """How many resources Redis holds as pending, counted without parsing them."""
+        values = await self.redis.hvals(RESOURCES_KEY.format(session_id=session_id))
+        return sum(1 for value in values if _PENDING_JSON in value)
 
     async def status(self, session_id: str, *, touch: bool = False) -> ProcessingStatus:
         """The session's processing_status; `touch` restarts its time to live in the same trip.

@@ -1,5 +1,8 @@
-"""Leases under stalls: an expired lease comes back to a run nobody replaced; a replaced run
-stands down without writing (the process-level proofs are in tests/faults/test_workers.py)."""
+"""SessionRun under faults: an expired lease comes back to a run nobody replaced, a replaced run
+stands down without writing, checkpoints Redis lost are resolved again.
+
+The process-level proofs are in tests/faults/.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from cco_enrich.doi import DOI
 from cco_enrich.errors import LeaseLostError
 from cco_enrich.models import JobState, Outcome, Resource, ResourceStatus, Work
 from cco_enrich.runner import OnOutcomes, SessionRun
-from cco_enrich.store import LEASE_KEY, LEASE_RECLAIMED, SessionStore
+from cco_enrich.store import LEASE_KEY, LEASE_RECLAIMED, RESOURCES_KEY, SessionStore
 
 DOIS = [DOI(f"10.1000/{i}") for i in range(6)]
 TTL_S = 0.15
@@ -109,3 +112,22 @@ async def test_a_run_replaced_while_it_stalled_stands_down_without_writing(
     assert statuses == [ResourceStatus.ENRICHED] * 3 + [ResourceStatus.PENDING] * 3
     assert (await store.status("s")).status is JobState.QUEUED
     assert await store.lease_holder("s") == "w2"
+
+
+async def test_resources_redis_lost_under_the_run_are_resolved_again(store: SessionStore) -> None:
+    """A failover to a lagging replica drops an acknowledged checkpoint: the run notices."""
+    job_id = await _queued(store)
+    asked: list[DOI] = []
+
+    async def forgetful_redis(dois: Sequence[DOI], on_outcomes: OnOutcomes) -> None:
+        asked.extend(dois)
+        await on_outcomes(_enriched(dois))
+        if len(asked) == len(DOIS):  # the first pass: Redis loses the first resource
+            lost = Resource(identifier=DOIS[0], doi=DOIS[0]).model_dump_json()
+            await store.redis.hset(RESOURCES_KEY.format(session_id="s"), "0", lost)
+
+    final = await SessionRun(store, "s", worker_id="w", job_id=job_id).execute(forgetful_redis)
+    assert final is not None
+    assert (final.status, final.enriched) == (JobState.COMPLETED, 6)
+    assert asked == [*DOIS, DOIS[0]]
+    assert await store.count_pending("s") == 0
