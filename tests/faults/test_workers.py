@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -176,6 +177,15 @@ def _log_of(stack: Stack, name: str) -> str:
     return Path(stack.directory, f"{name}.log").read_text(errors="replace")
 
 
+def _freeze(process: subprocess.Popen[bytes], seconds: float) -> None:
+    """SIGSTOP, wait, SIGCONT: the process neither runs nor dies meanwhile."""
+    process.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(seconds)
+    finally:
+        process.send_signal(signal.SIGCONT)
+
+
 @pytest.mark.timeout(150)
 def test_a_frozen_worker_keeps_its_lease_through_a_stall_and_stands_down_after_a_takeover(
     stack: Stack, report: Report
@@ -197,9 +207,7 @@ def test_a_frozen_worker_keeps_its_lease_through_a_stall_and_stands_down_after_a
     done_before = status(stack, session_id)["done"]
 
     short_ms = now_ms()
-    frozen.send_signal(signal.SIGSTOP)
-    time.sleep(SHORT_STALL_S)
-    frozen.send_signal(signal.SIGCONT)
+    _freeze(frozen, SHORT_STALL_S)
     wait_for(
         "progress after the short stall",
         lambda: status(stack, session_id)["done"] > done_before,
@@ -207,9 +215,7 @@ def test_a_frozen_worker_keeps_its_lease_through_a_stall_and_stands_down_after_a
         stack,
     )
     long_ms = now_ms()
-    frozen.send_signal(signal.SIGSTOP)
-    time.sleep(LONG_STALL_S)
-    frozen.send_signal(signal.SIGCONT)
+    _freeze(frozen, LONG_STALL_S)
     final = wait_state(stack, session_id, "completed", timeout_s=90)
     wait_for(
         "the woken worker to stand down",
