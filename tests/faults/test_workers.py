@@ -1,4 +1,4 @@
-"""Workers die: SIGKILL mid-session (another takes over within 5 s), SIGTERM in a rolling deploy."""
+"""Workers die or freeze: SIGKILL (taken over within 5 s), SIGTERM (a rolling deploy), SIGSTOP."""
 
 from __future__ import annotations
 
