@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -16,8 +18,13 @@ MASTER_NAME = "mymaster"
 DOWN_AFTER_MS = 1000  # how long the primary must be silent before a sentinel calls it down
 
 
-def _wait(what: str, probe: object, timeout_s: float = 30) -> None:
-    assert callable(probe)
+def _ask(port: int, command: Callable[[redis.Redis], Any]) -> Any:
+    """One command to the server or sentinel on `port`, on a connection closed afterwards."""
+    with redis.Redis(host="127.0.0.1", port=port, socket_timeout=2) as client:
+        return command(client)
+
+
+def _wait(what: str, probe: Callable[[], object], timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with contextlib.suppress(redis.RedisError, OSError):
@@ -56,7 +63,7 @@ class SentinelCluster:
         """The primary's port as the first sentinel that answers tells it."""
         for port in self.sentinel_ports:
             with contextlib.suppress(redis.RedisError):
-                address = redis.Redis(port=port).sentinel_get_master_addr_by_name(MASTER_NAME)
+                address = _ask(port, lambda c: c.sentinel_get_master_addr_by_name(MASTER_NAME))
                 return int(address[1]) if address else None
         return None
 
@@ -84,7 +91,7 @@ class SentinelCluster:
         argv = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory)]
         argv += ["--save", "", "--appendonly", "yes", "--protected-mode", "no", *extra]
         self._spawn(name, argv)
-        _wait(f"{name} did not start", lambda: redis.Redis(port=port).ping())
+        _wait(f"{name} did not start", lambda: _ask(port, lambda c: c.ping()))
 
     def _sentinel(self, name: str, port: int) -> None:
         directory = self.directory / name
@@ -98,7 +105,7 @@ class SentinelCluster:
             f"sentinel parallel-syncs {MASTER_NAME} 1\n"
         )
         self._spawn(name, [REDIS_SERVER, str(config), "--sentinel"])
-        _wait(f"{name} did not start", lambda: redis.Redis(port=port).ping())
+        _wait(f"{name} did not start", lambda: _ask(port, lambda c: c.ping()))
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = (self.directory / f"{name}.log").open("ab")
@@ -106,12 +113,12 @@ class SentinelCluster:
         log.close()
 
     def _replica_in_sync(self) -> bool:
-        info = redis.Redis(port=self.replica_port).info("replication")
+        info = _ask(self.replica_port, lambda c: c.info("replication"))
         return bool(info.get("master_link_status") == "up")
 
     def _sentinels_ready(self) -> bool:
         for port in self.sentinel_ports:
-            state = redis.Redis(port=port).sentinel_master(MASTER_NAME)
+            state = _ask(port, lambda c: c.sentinel_master(MASTER_NAME))
             if state.get("num-other-sentinels") != 2 or state.get("num-slaves") != 1:
                 return False
         return True
