@@ -316,6 +316,17 @@ class SessionStore:
             raise SessionNotFoundError(session_id)
         return ProcessingStatus.model_validate_json(raw)
 
+    async def statuses(self, session_ids: Sequence[str]) -> dict[str, ProcessingStatus]:
+        """The statuses of those of the sessions that exist, in one round trip."""
+        if not session_ids:
+            return {}
+        raws = await self.redis.mget([STATUS_KEY.format(session_id=s) for s in session_ids])
+        return {
+            s: ProcessingStatus.model_validate_json(raw)
+            for s, raw in zip(session_ids, raws, strict=True)
+            if raw is not None
+        }
+
     async def load(self, session_id: str) -> Session:
         """The whole session: metadata, resources and status."""
         record = await self.record(session_id)

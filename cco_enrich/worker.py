@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 MAX_RESTARTS = 25
 JOB_TIMEOUT_S = 24 * 3600
 SWEEPS_PER_LEASE_TTL = 3
+# Queued sessions have no lease while they wait; whether arq still holds their job (a lost queue
+# entry is rare) is checked every this many rounds, so a deep queue costs little each second.
+QUEUED_CHECK_ROUNDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,11 +213,13 @@ async def _sweeper(ctx: dict[str, Any]) -> None:
     """Sweep every CCO_LEASE_TTL_S / 3 when no other worker has this round."""
     deps: Deps = ctx["deps"]
     interval_s = deps.lease_ttl_s / SWEEPS_PER_LEASE_TTL
+    rounds = 0
     while True:
         await asyncio.sleep(interval_s)
+        rounds += 1
         try:
             if await deps.store.claim_sweep(deps.worker_id, interval_s * 0.9):
-                await sweep_sessions(ctx)
+                await sweep_sessions(ctx, check_queued=rounds % QUEUED_CHECK_ROUNDS == 0)
         except (RedisConnectionError, RedisTimeoutError):
             log.warning("worker %s: Redis unreachable, sweep skipped", deps.worker_id)
         except Exception:  # a bug must not stop the sweeps that rescue sessions
@@ -253,44 +258,59 @@ async def ping(ctx: dict[str, Any], message: str = "ping") -> str:
     return f"pong ({message}) from worker {deps.worker_id}"
 
 
-async def sweep_sessions(ctx: dict[str, Any]) -> int:
-    """Re-queue sessions whose worker died: said queued/running, no lease, no job arq knows."""
+async def sweep_sessions(ctx: dict[str, Any], *, check_queued: bool = True) -> int:
+    """Re-queue sessions whose worker died: said queued/running, no lease, no job arq knows.
+
+    Cheap while all is well: one MGET for the leases of every active session, one for the
+    statuses of the unleased ones. Queued sessions (no lease while they wait their turn) are
+    looked into only with `check_queued`, every QUEUED_CHECK_ROUNDS-th round.
+    """
     deps: Deps = ctx["deps"]
+    unleased = await deps.store.unleased(await deps.store.active_sessions())
+    statuses = await deps.store.statuses(unleased)
     requeued = 0
-    # One MGET of the leases first: a healthy fleet costs two round trips per sweep.
-    for session_id in await deps.store.unleased(await deps.store.active_sessions()):
-        try:
-            status = await deps.store.status(session_id)
-            record = await deps.store.record(session_id)
-        except SessionNotFoundError:  # expired or deleted under us: nothing to rescue
+    for session_id in unleased:
+        state = statuses[session_id].status if session_id in statuses else None
+        if state is None:  # expired or deleted under us: nothing to rescue
             await deps.store.forget_active(session_id)
-            continue
-        if not status.status.is_active or await deps.store.lease_holder(session_id):
-            continue
-        if (
-            status.status is JobState.QUEUED
-            and record.job_id
-            and await deps.store.is_job_known(record.job_id)
-        ):
-            continue  # waiting its turn in arq's queue
-        # Running without a lease: its worker died (arq would re-run the job only after its
-        # whole timeout). Queued with no job arq knows: the queue entry was lost.
-        if record.attempt >= MAX_RESTARTS:
-            await deps.store.set_status(
-                session_id,
-                status.model_copy(
-                    update={
-                        "status": JobState.FAILED,
-                        "stage": "gave up",
-                        "message": f"the worker was lost {record.attempt} times; retry to go on",
-                    }
-                ),
-            )
-            continue
-        log.warning("session %s: no live worker holds it; re-queuing", session_id)
-        await deps.store.enqueue(session_id, message="re-queued after its worker was lost")
-        requeued += 1
+        elif state is JobState.RUNNING or (check_queued and state is JobState.QUEUED):
+            requeued += await _rescue(deps, session_id)
     return requeued
+
+
+async def _rescue(deps: Deps, session_id: str) -> int:
+    """Re-queue the session unless a worker or arq's queue has it; 1 when it was re-queued."""
+    try:
+        status = await deps.store.status(session_id)
+        record = await deps.store.record(session_id)
+    except SessionNotFoundError:
+        await deps.store.forget_active(session_id)
+        return 0
+    if not status.status.is_active or await deps.store.lease_holder(session_id):
+        return 0
+    if (
+        status.status is JobState.QUEUED
+        and record.job_id
+        and await deps.store.is_job_known(record.job_id)
+    ):
+        return 0  # waiting its turn in arq's queue
+    # Running without a lease: its worker died (arq would re-run the job only after its
+    # whole timeout). Queued with no job arq knows: the queue entry was lost.
+    if record.attempt >= MAX_RESTARTS:
+        await deps.store.set_status(
+            session_id,
+            status.model_copy(
+                update={
+                    "status": JobState.FAILED,
+                    "stage": "gave up",
+                    "message": f"the worker was lost {record.attempt} times; retry to go on",
+                }
+            ),
+        )
+        return 0
+    log.warning("session %s: no live worker holds it; re-queuing", session_id)
+    await deps.store.enqueue(session_id, message="re-queued after its worker was lost")
+    return 1
 
 
 class WorkerSettings:

@@ -1,5 +1,6 @@
-"""SessionRun under faults: an expired lease comes back to a run nobody replaced, a replaced run
-stands down without writing, checkpoints Redis lost are resolved again.
+"""Runs and the sweeper under faults: an expired lease comes back to a run nobody replaced, a
+replaced run stands down without writing, checkpoints Redis lost are resolved again, a lost queue
+entry is found.
 
 The process-level proofs are in tests/faults/.
 """
@@ -10,14 +11,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
+from arq.connections import ArqRedis
 
 from cco_enrich.doi import DOI
 from cco_enrich.errors import LeaseLostError
 from cco_enrich.models import JobState, Outcome, Resource, ResourceStatus, Work
 from cco_enrich.runner import OnOutcomes, SessionRun
+from cco_enrich.settings import Settings
 from cco_enrich.store import LEASE_KEY, LEASE_RECLAIMED, RESOURCES_KEY, SessionStore
+from cco_enrich.worker import shutdown, startup, sweep_sessions
 
 DOIS = [DOI(f"10.1000/{i}") for i in range(6)]
 TTL_S = 0.15
@@ -65,6 +70,30 @@ async def test_one_sweeper_a_round_and_one_read_for_the_leases(store: SessionSto
     assert await store.unleased([]) == []
     assert await store.claim_sweep("w1", 5)
     assert not await store.claim_sweep("w2", 5)
+
+
+async def test_statuses_come_in_one_read(store: SessionStore) -> None:
+    await _queued(store)
+    found = await store.statuses(["s", "gone"])
+    assert list(found) == ["s"]
+    assert found["s"].status is JobState.QUEUED
+    assert await store.statuses([]) == {}
+
+
+async def test_a_queued_session_whose_job_vanished_is_requeued_on_a_checking_round(
+    fake_redis: ArqRedis, store: SessionStore
+) -> None:
+    """Queued sessions cost one MGET a round; their arq job is looked for every tenth round."""
+    job_id = await _queued(store)
+    await fake_redis.delete(f"arq:job:{job_id}")  # Redis lost the queue entry
+    ctx: dict[str, Any] = {"redis": fake_redis, "settings": Settings(mailto="t@example.org")}
+    await startup(ctx)
+    try:
+        assert await sweep_sessions(ctx, check_queued=False) == 0
+        assert await sweep_sessions(ctx) == 1
+    finally:
+        await shutdown(ctx)
+    assert (await store.record("s")).job_id == "enrich:s:2"
 
 
 async def test_a_run_that_stalls_past_its_lease_takes_it_back_and_finishes(
