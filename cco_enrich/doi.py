@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
-from typing import NewType
 from urllib.parse import quote, unquote
 
 from cco_enrich.errors import InvalidDOIError
+from cco_enrich.models import DOI
 
-DOI = NewType("DOI", str)
-"""A normalised DOI: no resolver prefix, ASCII lower-case. Only normalise_doi() makes one."""
+__all__ = ["DOI", "IdentifierKind", "classify_identifier", "doi_prefix", "doi_url", "normalise_doi"]
 
 # Permissive on purpose: Crossref's own "strict" regex misses 0.7% of real DOIs (SICI DOIs
 # with <>;() and friends), so we accept any non-blank suffix after a numeric prefix.

@@ -4,6 +4,10 @@
   x InvalidDOIError(ValueError)      input is not a DOI; never retried
   x InputError(ValueError)           an identifier list we cannot read; the API answers 4xx
     + InputTooLargeError             over CCO_MAX_UPLOAD_BYTES or CCO_MAX_IDENTIFIERS; 413
+    + UnsupportedMediaTypeError      a Content-Type we cannot read; 415
+    + UnknownStatusError             a ?status= filter naming no resource status; 400
+    + WebhookRefusedError            a callback_url we will not call (scheme, private address)
+  x UnknownFormatError(ValueError)   an export format we do not write; the API answers 400
   x RegistryError                    Crossref/DataCite/doi.org answered badly
     + RegistryUnavailableError       429, 5xx, timeout, garbage: retried, then a failed outcome
     + BatchRejectedError             400/414 on a batch: split and retried
@@ -12,6 +16,8 @@
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 
 class EnrichError(Exception):
@@ -30,6 +36,30 @@ class InputError(EnrichError, ValueError):
 
 class InputTooLargeError(InputError):
     """The upload or the number of identifiers is over the configured limit."""
+
+
+class UnsupportedMediaTypeError(InputError):
+    def __init__(self, media_type: str) -> None:
+        super().__init__(
+            f"Content-Type {media_type or 'missing'!r} is not supported; send application/json, "
+            "text/plain, text/csv, application/x-bibtex or a multipart/form-data file upload."
+        )
+        self.media_type = media_type
+
+
+class UnknownStatusError(InputError):
+    def __init__(self, unknown: Iterable[str], known: Iterable[str]) -> None:
+        super().__init__(f"unknown status {sorted(unknown)}; use {list(known)}")
+
+
+class WebhookRefusedError(InputError):
+    """The callback URL is not one we will call (bad scheme, private address)."""
+
+
+class UnknownFormatError(EnrichError, ValueError):
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        super().__init__(f"Unknown export format {name!r}; use one of: {', '.join(known)}.")
+        self.name = name
 
 
 class RegistryError(EnrichError):

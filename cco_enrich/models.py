@@ -1,13 +1,23 @@
-"""Pydantic models of the CCO: resources, sessions, progress, what a registry returns. No I/O."""
+"""Pydantic models of the CCO: resources, sessions, progress, what a registry returns. No I/O.
+
+Status changes live here and nowhere else: `ProcessingStatus` has the transitions (`moved_to`,
+`queued`, `running`, `completed`, `cancelled`, `failed`, `recounted`), `StatusCounts` is the one
+place resources are counted, and `reset_resources` decides what a re-run looks up again.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence, Set
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NewType
 
 from pydantic import BaseModel, ConfigDict, Field
+
+DOI = NewType("DOI", str)
+"""A normalised DOI: no resolver prefix, ASCII lower-case. Only doi.normalise_doi() makes one
+(it lives here, below doi.py, so that models can carry it; import it from cco_enrich.doi)."""
 
 
 def utc_now() -> datetime:
@@ -24,7 +34,11 @@ class ResourceStatus(StrEnum):
     SKIPPED = "skipped"
 
 
-FINAL_RESOURCE_STATUSES = frozenset(ResourceStatus) - {ResourceStatus.PENDING}
+# What each kind of re-run puts back to pending (invalid and skipped are never looked up).
+FORCE_RESET_STATUSES = frozenset(
+    {ResourceStatus.ENRICHED, ResourceStatus.NOT_FOUND, ResourceStatus.FAILED}
+)
+RETRY_RESET_STATUSES = frozenset({ResourceStatus.FAILED})
 
 
 class JobState(StrEnum):
@@ -45,6 +59,14 @@ class JobState(StrEnum):
 
 
 TERMINAL_JOB_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
+
+
+class StopReason(StrEnum):
+    """Why a running enrichment stops before its end (a shutdown has none: the job re-runs)."""
+
+    CANCELLED = "cancelled"
+    DELETED = "deleted"
+    LEASE_LOST = "lease lost"
 
 
 class _Frozen(BaseModel):
@@ -68,7 +90,7 @@ class Author(_Frozen):
 class Work(_Frozen):
     """The metadata one registry holds for one DOI, already cleaned."""
 
-    doi: str
+    doi: DOI
     registry: str
     title: str | None = None
     authors: tuple[Author, ...] = ()
@@ -83,7 +105,7 @@ class Resource(_Frozen):
     """One aggregated resource of the CCO: one per identifier given (duplicates merged)."""
 
     identifier: str
-    doi: str | None = None
+    doi: DOI | None = None
     status: ResourceStatus = ResourceStatus.PENDING
     title: str | None = None
     authors: tuple[Author, ...] = ()
@@ -124,7 +146,7 @@ class Resource(_Frozen):
 class Outcome:
     """The end of one DOI's lookup: enriched with a work, or not_found/failed with a reason."""
 
-    doi: str
+    doi: DOI
     status: ResourceStatus
     work: Work | None = None
     error: str | None = None
@@ -134,16 +156,89 @@ class Outcome:
         return cls(doi=work.doi, status=ResourceStatus.ENRICHED, work=work)
 
     @classmethod
-    def not_found(cls, doi: str, reason: str = "no registry knows this DOI") -> Outcome:
+    def not_found(cls, doi: DOI, reason: str = "no registry knows this DOI") -> Outcome:
         return cls(doi=doi, status=ResourceStatus.NOT_FOUND, error=reason)
 
     @classmethod
-    def failed(cls, doi: str, reason: str) -> Outcome:
+    def failed(cls, doi: DOI, reason: str) -> Outcome:
         return cls(doi=doi, status=ResourceStatus.FAILED, error=reason)
 
 
+@dataclass(slots=True)
+class StatusCounts:
+    """How many resources are in each status: the one place resources are counted.
+
+    Mutable on purpose: a run moves one resource at a time (`move`) instead of recounting them all
+    after every batch.
+    """
+
+    by_status: dict[ResourceStatus, int] = field(
+        default_factory=lambda: dict.fromkeys(ResourceStatus, 0)
+    )
+
+    @classmethod
+    def of(cls, resources: Iterable[Resource]) -> StatusCounts:
+        """Count `resources` by status."""
+        counts = cls()
+        for resource in resources:
+            counts.by_status[resource.status] += 1
+        return counts
+
+    def __getitem__(self, status: ResourceStatus) -> int:
+        return self.by_status[status]
+
+    def move(self, old: ResourceStatus, new: ResourceStatus) -> None:
+        """One resource went from `old` to `new`."""
+        self.by_status[old] -= 1
+        self.by_status[new] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def done(self) -> int:
+        """Resources no longer pending (whatever their outcome)."""
+        return self.total - self.by_status[ResourceStatus.PENDING]
+
+    @property
+    def percent(self) -> float:
+        """Done as a share of the total, one decimal; an empty session is 100 % done."""
+        total = self.total
+        return round(100.0 * self.done / total, 1) if total else 100.0
+
+    def progress_message(self) -> str:
+        return f"{self.done} of {self.total} resources done"
+
+    def summary(self) -> str:
+        """One line per finished run: how many of each outcome."""
+        parts = (
+            (ResourceStatus.ENRICHED, "enriched"),
+            (ResourceStatus.NOT_FOUND, "not found"),
+            (ResourceStatus.FAILED, "failed"),
+            (ResourceStatus.INVALID, "invalid"),
+            (ResourceStatus.SKIPPED, "skipped"),
+        )
+        return ", ".join(f"{self[status]} {label}" for status, label in parts)
+
+
+def reset_resources(
+    resources: Sequence[Resource], statuses: Set[ResourceStatus]
+) -> dict[int, Resource]:
+    """The DOI resources whose status is in `statuses`, back to pending, by position."""
+    return {i: r.reset() for i, r in enumerate(resources) if r.doi and r.status in statuses}
+
+
 class ProcessingStatus(BaseModel):
-    """Where an enrichment stands; stored under the session and sent on every SSE event."""
+    """Where an enrichment stands; stored under the session and sent on every SSE event.
+
+    Every change goes through a transition below, which stamps `updated_at`:
+
+        idle ──enqueue──▶ queued ──worker──▶ running ──▶ completed | cancelled | failed
+        completed | cancelled | failed ──enqueue (enrich, retry, force)──▶ queued
+        running ──shutdown──▶ queued ("interrupted")    queued ──cancel, no worker──▶ cancelled
+        queued | running ──sweeper: worker lost too often──▶ failed ("gave up")
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -161,21 +256,74 @@ class ProcessingStatus(BaseModel):
     updated_at: datetime = Field(default_factory=utc_now)
 
     @classmethod
-    def from_counts(cls, counts: dict[ResourceStatus, int], **fields: Any) -> ProcessingStatus:
-        """A status whose totals, done and percent all follow from per-status counts."""
-        total = sum(counts.values())
-        done = total - counts.get(ResourceStatus.PENDING, 0)
+    def from_counts(
+        cls,
+        counts: StatusCounts,
+        state: JobState = JobState.IDLE,
+        stage: str = "created",
+        message: str = "",
+    ) -> ProcessingStatus:
+        """A status whose totals, done and percent all follow from `counts`, stamped now."""
         return cls(
-            total=total,
-            done=done,
-            percent=round(100.0 * done / total, 1) if total else 100.0,
-            enriched=counts.get(ResourceStatus.ENRICHED, 0),
-            not_found=counts.get(ResourceStatus.NOT_FOUND, 0),
-            invalid=counts.get(ResourceStatus.INVALID, 0),
-            skipped=counts.get(ResourceStatus.SKIPPED, 0),
-            failed=counts.get(ResourceStatus.FAILED, 0),
-            **fields,
+            status=state,
+            stage=stage,
+            message=message,
+            total=counts.total,
+            done=counts.done,
+            percent=counts.percent,
+            enriched=counts[ResourceStatus.ENRICHED],
+            not_found=counts[ResourceStatus.NOT_FOUND],
+            invalid=counts[ResourceStatus.INVALID],
+            skipped=counts[ResourceStatus.SKIPPED],
+            failed=counts[ResourceStatus.FAILED],
         )
+
+    @classmethod
+    def created(cls, resources: Iterable[Resource]) -> ProcessingStatus:
+        """The first status of a new session: idle, its resources counted."""
+        return cls.from_counts(StatusCounts.of(resources))
+
+    def moved_to(
+        self,
+        state: JobState,
+        stage: str,
+        message: str = "",
+        *,
+        counts: StatusCounts | None = None,
+    ) -> ProcessingStatus:
+        """This status in `state` at `stage`, stamped now; `counts` replaces the numbers."""
+        if counts is not None:
+            return ProcessingStatus.from_counts(counts, state, stage, message)
+        return self.model_copy(
+            update={"status": state, "stage": stage, "message": message, "updated_at": utc_now()}
+        )
+
+    def recounted(self, counts: StatusCounts) -> ProcessingStatus:
+        """The same state, stage and message with new numbers (after a reset)."""
+        return self.moved_to(self.status, self.stage, self.message, counts=counts)
+
+    def queued(
+        self, message: str = "waiting for a worker", *, stage: str = "queued"
+    ) -> ProcessingStatus:
+        return self.moved_to(JobState.QUEUED, stage, message)
+
+    def running(self, counts: StatusCounts, message: str | None = None) -> ProcessingStatus:
+        """Resolving; the message defaults to how far it got."""
+        return self.moved_to(
+            JobState.RUNNING, "resolving", message or counts.progress_message(), counts=counts
+        )
+
+    def completed(self, counts: StatusCounts) -> ProcessingStatus:
+        return self.moved_to(JobState.COMPLETED, "done", counts.summary(), counts=counts)
+
+    def cancelled(
+        self, message: str = "cancelled on request", *, counts: StatusCounts | None = None
+    ) -> ProcessingStatus:
+        return self.moved_to(JobState.CANCELLED, "cancelled", message, counts=counts)
+
+    def failed_at(self, stage: str, message: str) -> ProcessingStatus:
+        """Stopped for good at `stage` (an internal error, a worker lost too often)."""
+        return self.moved_to(JobState.FAILED, stage, message)
 
 
 class Session(BaseModel):

@@ -22,14 +22,17 @@ class Settings(BaseSettings):
     cache_ttl_s: int = 604_800
     not_found_cache_ttl_s: int = 86_400
 
-    # Published limits (Crossref, Dec 2025; DataCite identified tier); upstream headers win.
+    # The one source of pool limits: published limits (Crossref, Dec 2025; DataCite's tiers),
+    # polite with CCO_MAILTO, public without; upstream rate-limit headers win at run time.
     crossref_single_per_s: int = 10
     crossref_single_in_flight: int = 3
     crossref_list_per_s: int = 3
     crossref_list_in_flight: int = 3
     crossref_public_single_per_s: int = 5
     crossref_public_list_per_s: int = 1
+    crossref_public_in_flight: int = 1
     datacite_per_5min: int = 1000
+    datacite_public_per_5min: int = 500
     datacite_in_flight: int = 3
     doi_org_per_s: int = 10
     doi_org_in_flight: int = 5

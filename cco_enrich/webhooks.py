@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
-from cco_enrich.errors import InputError
+from cco_enrich.errors import WebhookRefusedError
 from cco_enrich.models import ProcessingStatus
 
 log = logging.getLogger(__name__)
@@ -23,10 +23,6 @@ SIGNATURE_HEADER = "X-CCO-Signature"
 EVENT_HEADER = "X-CCO-Event"
 ATTEMPTS = 5
 WAIT_INITIAL_S = 1.0
-
-
-class WebhookRefusedError(InputError):
-    """The callback URL is not one we will call (bad scheme, private address)."""
 
 
 def _is_public(address: str) -> bool:

@@ -22,16 +22,12 @@ from typing import Any, ClassVar
 
 import aiohttp
 from arq import cron
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from cco_enrich.cache import OutcomeCache, RedisPrefixCache
 from cco_enrich.enrichment import enrich
 from cco_enrich.errors import SessionNotFoundError
 from cco_enrich.logs import configure_logging
 from cco_enrich.models import JobState
 from cco_enrich.registries import (
-    PoolLimit,
     PoolLimits,
     PrefixCache,
     Registries,
@@ -39,10 +35,17 @@ from cco_enrich.registries import (
     SharedLimitBackend,
     build_registries,
 )
-from cco_enrich.registries.shared_limits import RedisLimitBackend
 from cco_enrich.runner import SessionRun
 from cco_enrich.settings import Settings
-from cco_enrich.store import QUEUE_NAME, SessionStore, redis_settings
+from cco_enrich.store import (
+    QUEUE_NAME,
+    STORE_UNAVAILABLE_ERRORS,
+    OutcomeCache,
+    RedisLimitBackend,
+    RedisPrefixCache,
+    SessionStore,
+    redis_settings,
+)
 from cco_enrich.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -65,26 +68,21 @@ class Deps:
 
 
 def pool_limits(settings: Settings) -> PoolLimits:
-    """Each upstream pool's limits from the CCO_* settings (polite or public by CCO_MAILTO)."""
-    if settings.is_polite:
-        crossref_single = PoolLimit(
-            settings.crossref_single_per_s, 1.0, settings.crossref_single_in_flight
-        )
-        crossref_list = PoolLimit(
-            settings.crossref_list_per_s, 1.0, settings.crossref_list_in_flight
-        )
-        datacite = PoolLimit(settings.datacite_per_5min, 300.0, settings.datacite_in_flight)
-    else:
-        crossref_single = PoolLimit(settings.crossref_public_single_per_s, 1.0, 1)
-        crossref_list = PoolLimit(settings.crossref_public_list_per_s, 1.0, 1)
-        datacite = PoolLimit(
-            min(settings.datacite_per_5min, 500), 300.0, settings.datacite_in_flight
-        )
-    return PoolLimits(
-        crossref_single=crossref_single,
-        crossref_list=crossref_list,
-        datacite=datacite,
-        doi_org=PoolLimit(settings.doi_org_per_s, 1.0, settings.doi_org_in_flight),
+    """Each upstream pool's limits, from the CCO_* settings (polite or public by CCO_MAILTO)."""
+    return PoolLimits.from_settings(
+        is_polite=settings.is_polite,
+        crossref_single_per_s=settings.crossref_single_per_s,
+        crossref_single_in_flight=settings.crossref_single_in_flight,
+        crossref_list_per_s=settings.crossref_list_per_s,
+        crossref_list_in_flight=settings.crossref_list_in_flight,
+        crossref_public_single_per_s=settings.crossref_public_single_per_s,
+        crossref_public_list_per_s=settings.crossref_public_list_per_s,
+        crossref_public_in_flight=settings.crossref_public_in_flight,
+        datacite_per_5min=settings.datacite_per_5min,
+        datacite_public_per_5min=settings.datacite_public_per_5min,
+        datacite_in_flight=settings.datacite_in_flight,
+        doi_org_per_s=settings.doi_org_per_s,
+        doi_org_in_flight=settings.doi_org_in_flight,
     )
 
 
@@ -186,7 +184,7 @@ async def _worker_heartbeat(ctx: dict[str, Any]) -> None:
             await deps.store.register_worker(
                 deps.worker_id, {**info, "sessions": sorted(ctx["running"])}, ttl_s=15
             )
-        except (RedisConnectionError, RedisTimeoutError):
+        except STORE_UNAVAILABLE_ERRORS:
             log.warning("worker %s: Redis unreachable, heartbeat skipped", deps.worker_id)
         await asyncio.sleep(5)
 
@@ -245,16 +243,8 @@ async def sweep_sessions(ctx: dict[str, Any]) -> int:
         # Running without a lease: its worker died (arq would re-run the job only after its
         # whole timeout). Queued with no job arq knows: the queue entry was lost.
         if record.attempt >= MAX_RESTARTS:
-            await deps.store.set_status(
-                session_id,
-                status.model_copy(
-                    update={
-                        "status": JobState.FAILED,
-                        "stage": "gave up",
-                        "message": f"the worker was lost {record.attempt} times; retry to go on",
-                    }
-                ),
-            )
+            message = f"the worker was lost {record.attempt} times; retry to go on"
+            await deps.store.set_status(session_id, status.failed_at("gave up", message))
             continue
         log.warning("session %s: no live worker holds it; re-queuing", session_id)
         await deps.store.enqueue(session_id, message="re-queued after its worker was lost")

@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from cco_enrich.errors import WebhookRefusedError
 from cco_enrich.models import JobState, ProcessingStatus
 from cco_enrich.webhooks import (
     SIGNATURE_HEADER,
-    WebhookRefusedError,
     WebhookSender,
     check_callback_url,
     sign,

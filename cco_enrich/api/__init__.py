@@ -35,7 +35,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 async def healthz(request: Request) -> Response:
     """200 while the process is up; says whether Redis answers too."""
     try:
-        await request.app.state.api.store.redis.ping()
+        await request.app.state.api.store.ping()
         redis = "ok"
     except Exception:
         redis = "unreachable"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,8 +15,11 @@ from cco_enrich.errors import (
     InputTooLargeError,
     SessionBusyError,
     SessionNotFoundError,
+    UnknownFormatError,
+    UnknownStatusError,
+    UnsupportedMediaTypeError,
 )
-from cco_enrich.exports import UnknownFormatError
+from cco_enrich.store import STORE_UNAVAILABLE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,14 @@ async def _invalid_input(request: Request, exc: Exception) -> Response:
     return error_response(422, "invalid_input", str(exc))
 
 
+async def _unsupported_media_type(request: Request, exc: Exception) -> Response:
+    return error_response(415, "unsupported_media_type", str(exc))
+
+
+async def _unknown_status(request: Request, exc: Exception) -> Response:
+    return error_response(400, "bad_request", str(exc))
+
+
 async def _unknown_format(request: Request, exc: Exception) -> Response:
     return error_response(400, "unknown_format", str(exc))
 
@@ -87,9 +96,10 @@ EXCEPTION_HANDLERS = {
     SessionNotFoundError: _session_not_found,
     SessionBusyError: _session_busy,
     InputTooLargeError: _too_large,
+    UnsupportedMediaTypeError: _unsupported_media_type,
+    UnknownStatusError: _unknown_status,
     InputError: _invalid_input,
     UnknownFormatError: _unknown_format,
-    RedisConnectionError: _redis_down,
-    RedisTimeoutError: _redis_down,
+    **dict.fromkeys(STORE_UNAVAILABLE_ERRORS, _redis_down),
     Exception: _unexpected,
 }

@@ -11,7 +11,8 @@ import pytest
 from redis.asyncio import Redis
 
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
-from cco_enrich.registries.shared_limits import SLOTS_KEY, RedisLimitBackend
+from cco_enrich.store import RedisLimitBackend
+from cco_enrich.store.keys import SLOTS_KEY
 from tests.conftest import RedisServer, free_port, require_redis_server
 from tests.fakes import Recorder
 

@@ -1,5 +1,7 @@
 """RedisLimitBackend: the pools' limits shared by every worker process on one Redis.
 
+It implements registries' `SharedLimitBackend` Protocol (registries/limits.py).
+
 Lua scripts keep each decision atomic, and read Redis server time (`TIME`), so the clocks of
 different hosts never matter:
 - a sliding-window log per pool (a sorted set of start times): at most N starts in any window;
@@ -14,10 +16,7 @@ import uuid
 
 from redis.asyncio import Redis
 
-KEY_PREFIX = "cco:limits"
-RATE_KEY = KEY_PREFIX + ":{pool}:starts"
-SLOTS_KEY = KEY_PREFIX + ":{pool}:slots"
-PAUSE_KEY = KEY_PREFIX + ":{pool}:pause"
+from cco_enrich.store.keys import PAUSE_KEY, RATE_KEY, SLOTS_KEY
 
 # KEYS: starts, pause. ARGV: requests, window in microseconds, unique member suffix.
 # Returns 0 after recording a start, else the microseconds to wait before asking again.

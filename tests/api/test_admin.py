@@ -1,144 +1,26 @@
-"""The web page, its static assets, and the admin page's access rules and overview JSON."""
+"""The admin page: off without CCO_ADMIN_TOKEN, bearer token or login cookie, and its overview."""
 
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Callable, Iterator
-from html.parser import HTMLParser
-from typing import Any
 
 import pytest
-from arq.connections import ArqRedis
-from fakeredis import FakeAsyncRedis, FakeServer
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-import cco_enrich.api
-from cco_enrich.api import STATIC_DIR, create_app
 from cco_enrich.api.admin import ADMIN_COOKIE, COOKIE_MAX_AGE_S, make_cookie_value
-from cco_enrich.settings import Settings
-from cco_enrich.store import SessionStore
+from tests.api.steps import ClientFactory, store_of
 
 TOKEN = "s3cret-admin-token-for-tests"
-ClientFactory = Callable[..., TestClient]
-
-
-class _AssetCollector(HTMLParser):
-    """Every URL a page loads by itself: script src, link href, img src."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        wanted = {"script": "src", "link": "href", "img": "src", "iframe": "src"}.get(tag)
-        for name, value in attrs:
-            if name == wanted and value:
-                self.urls.append(value)
-
-
-def _loaded_urls(html: str) -> list[str]:
-    collector = _AssetCollector()
-    collector.feed(html)
-    return collector.urls
-
-
-@pytest.fixture
-def client_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
-    """Builds started TestClients over one fresh fakeredis server; closes them at the end."""
-    server = FakeServer()
-
-    async def fake_pool(*args: Any, **kwargs: Any) -> ArqRedis:
-        return ArqRedis(connection_pool=FakeAsyncRedis(server=server).connection_pool)
-
-    monkeypatch.setattr(cco_enrich.api, "create_pool", fake_pool)
-    clients: list[TestClient] = []
-
-    def make(admin_token: str | None = None) -> TestClient:
-        settings = Settings(
-            redis_url="redis://fake:6379/0",
-            admin_token=SecretStr(admin_token) if admin_token is not None else None,
-        )
-        client = TestClient(create_app(settings))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def client(client_factory: ClientFactory) -> TestClient:
-    return client_factory()
 
 
 @pytest.fixture
 def admin_client(client_factory: ClientFactory) -> TestClient:
-    return client_factory(TOKEN)
+    return client_factory(admin_token=SecretStr(TOKEN))
 
 
 def _bearer(token: str = TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-# -- the curator's page ---------------------------------------------------------------------------
-
-
-def test_index_is_html_with_a_strict_content_security_policy(client: TestClient) -> None:
-    response = client.get("/")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert "script-src 'self'" in response.headers["content-security-policy"]
-    assert "<textarea" in response.text
-    assert 'id="start"' in response.text
-
-
-@pytest.mark.parametrize("path", ["/", "/static/admin.html"])
-def test_pages_load_only_local_assets(client: TestClient, path: str) -> None:
-    """No CDN: every script, stylesheet and icon comes from this server."""
-    urls = _loaded_urls(client.get(path).text)
-    assert urls, "the page should load its script and stylesheet"
-    assert all(url.startswith("/static/") for url in urls), urls
-
-
-@pytest.mark.parametrize(
-    ("name", "media_type"),
-    [
-        ("app.js", "text/javascript"),
-        ("admin.js", "text/javascript"),
-        ("style.css", "text/css"),
-        ("favicon.svg", "image/svg+xml"),
-        ("admin.html", "text/html"),
-    ],
-)
-def test_static_assets_load(client: TestClient, name: str, media_type: str) -> None:
-    response = client.get(f"/static/{name}")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith(media_type)
-    assert response.content
-
-
-def test_index_references_assets_that_exist(client: TestClient) -> None:
-    for url in _loaded_urls(client.get("/").text):
-        assert client.get(url).status_code == 200, url
-
-
-@pytest.mark.parametrize("name", ["app.js", "admin.js"])
-def test_scripts_never_write_markup(name: str) -> None:
-    """Upstream text goes in with textContent only; no API that parses a string as HTML."""
-    source = (STATIC_DIR / name).read_text(encoding="utf-8")
-    code = re.sub(r"^\s*//.*$", "", source, flags=re.MULTILINE)
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
-        assert sink not in code, f"{name} uses {sink}"
-
-
-def test_scripts_load_nothing_from_other_hosts() -> None:
-    for name in ("app.js", "admin.js", "style.css"):
-        source = (STATIC_DIR / name).read_text(encoding="utf-8")
-        assert not re.search(r"(?:import|url\()\s*['\"]?(?:https?:)?//", source), name
 
 
 # -- admin disabled -------------------------------------------------------------------------------
@@ -166,7 +48,7 @@ def test_admin_login_is_404_when_no_token_is_set(client: TestClient) -> None:
 
 
 def test_an_empty_admin_token_keeps_admin_disabled(client_factory: ClientFactory) -> None:
-    assert client_factory("").get("/admin").status_code == 404
+    assert client_factory(admin_token=SecretStr("")).get("/admin").status_code == 404
 
 
 # -- admin enabled: bearer token ------------------------------------------------------------------
@@ -280,11 +162,6 @@ def test_logout_clears_the_cookie(admin_client: TestClient) -> None:
 # -- the overview ---------------------------------------------------------------------------------
 
 
-def _store(client: TestClient) -> SessionStore:
-    store: SessionStore = client.app.state.api.store  # type: ignore[attr-defined]
-    return store
-
-
 def test_overview_has_counts_workers_and_recent_sessions(admin_client: TestClient) -> None:
     created = admin_client.post(
         "/api/sessions",
@@ -293,7 +170,7 @@ def test_overview_has_counts_workers_and_recent_sessions(admin_client: TestClien
     assert created.status_code == 201, created.text
     queued = admin_client.post("/api/sessions?enrich=true", json={"identifiers": ["10.1000/x"]})
     assert queued.status_code == 201, queued.text
-    store = _store(admin_client)
+    store = store_of(admin_client)
     register = functools.partial(
         store.register_worker, "w-1", {"host": "box", "pid": 42, "sessions": []}, 30.0
     )

@@ -1,4 +1,8 @@
-"""Redis caches shared by every worker: outcomes per DOI and registration agency per DOI prefix."""
+"""Caches shared by every worker: outcomes per DOI, and registration agency per DOI prefix.
+
+`RedisPrefixCache` implements registries' `PrefixCache` Protocol; `OutcomeCache` is what the
+runner consults before looking a DOI up.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,11 @@ from redis.asyncio import Redis
 
 from cco_enrich.doi import DOI
 from cco_enrich.models import Outcome, ResourceStatus, Work
+from cco_enrich.store.connection import as_text
+from cco_enrich.store.keys import OUTCOME_KEY, PREFIX_KEY
 
 log = logging.getLogger(__name__)
 
-OUTCOME_KEY = "cco:cache:doi:{doi}"
-PREFIX_KEY = "cco:cache:prefix:{prefix}"
 NOT_FOUND_MARK = "!not_found:"  # a Work is stored as its JSON, which never starts like this
 
 
@@ -57,7 +61,7 @@ class OutcomeCache:
 
 
 def _decode(doi: DOI, raw: bytes | str) -> Outcome:
-    text = raw.decode() if isinstance(raw, bytes) else raw
+    text = as_text(raw)
     if text.startswith(NOT_FOUND_MARK):
         return Outcome.not_found(doi, text[len(NOT_FOUND_MARK) :] or "no registry knows this DOI")
     return Outcome.enriched(Work.model_validate_json(text))
@@ -74,11 +78,7 @@ class RedisPrefixCache:
         if not prefixes:
             return {}
         raws = await self.redis.mget([PREFIX_KEY.format(prefix=p) for p in prefixes])
-        return {
-            p: (r.decode() if isinstance(r, bytes) else r)
-            for p, r in zip(prefixes, raws, strict=True)
-            if r is not None
-        }
+        return {p: as_text(r) for p, r in zip(prefixes, raws, strict=True) if r is not None}
 
     async def set_many(self, agencies: Mapping[str, str]) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
