@@ -1,4 +1,4 @@
-"""Fail when a module of cco_enrich is over 400 lines or a function over 50 (issue 7's yardstick)."""
+"""Fail when a module of cco_enrich is over 400 lines or a function over 50 lines."""
 
 from __future__ import annotations
 
