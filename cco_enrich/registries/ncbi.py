@@ -34,7 +34,7 @@ REQUESTS_PER_S_WITH_API_KEY = 10
 UNKNOWN_PMID = "cannot get document summary"
 
 IdType = Literal["pmid", "pmcid", "doi"]
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _PMCID_IN_TEXT = re.compile(r"PMC\d+")
 
 

@@ -24,7 +24,7 @@ DEFAULT_OPENLIBRARY_URL = "https://openlibrary.org"
 BOOKS_MAX_BIBKEYS = 50
 REQUESTS_PER_S = 1
 IN_FLIGHT = 1
-_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 
 
 @dataclass(slots=True)
