@@ -200,6 +200,7 @@ INVALID: list[tuple[str, str, Scheme | None]] = [
     ("hdl:20.500.1234", "is not a Handle", None),
     ("hdl:20.500.1234/", "is not a Handle", None),
     ("hdl:10.1000/", "is not a Handle", None),
+    ("hdl:10.1/x", "is not a DOI", Scheme.DOI),  # a DOI prefix has four digits or more
     ("igsn:", "is not an IGSN", None),
     ("IGSN: has space", "is not an IGSN", None),
     ("ark:/123/x", "is not an ARK", None),

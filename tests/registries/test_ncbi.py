@@ -243,3 +243,49 @@ def test_parse_idconv_notes_an_id_the_answer_left_out() -> None:
 def test_parse_idconv_refuses_an_answer_without_records() -> None:
     with pytest.raises(RegistryError, match="without records"):
         parse_idconv({"status": "error", "errmsg": "too many ids"}, ["1"], "pmid")
+
+
+def test_ncbi_identity_without_email_sends_the_tool_alone() -> None:
+    assert NcbiIdentity(tool="cco_enrich").params() == [("tool", "cco_enrich")]
+
+
+def test_parse_esummary_refuses_a_body_that_is_not_an_object() -> None:
+    with pytest.raises(RegistryError, match="unreadable body"):
+        parse_esummary("<html>502</html>", ["1"])
+
+
+def test_work_from_esummary_falls_back_on_elocationid_and_prose_pmcid() -> None:
+    document = {
+        "uid": "2",
+        "pubdate": "",
+        "epubdate": "",
+        "sortpubdate": "2001/05/01 00:00",
+        "authors": [{"name": "", "authtype": "Author"}, {"name": "Kim Y", "authtype": "Author"}],
+        "articleids": [
+            {"idtype": "pubmed", "value": 2},
+            {"idtype": "pmcid", "value": "pmc-id: PMC77;"},
+        ],
+        "elocationid": "pii: S0001. doi: 10.1000/ABC",
+        "doctype": "chapter",
+    }
+    work = work_from_esummary(document, "2")
+    assert (work.doi, work.pmcid, work.title, work.year, work.type) == (
+        "10.1000/abc",
+        "PMC77",
+        None,
+        2001,
+        "book-chapter",
+    )
+    assert work.authors == (Author(family="Kim", given="Y"),)
+
+
+def test_parse_idconv_reads_legacy_errors_and_ignores_records_not_asked_for() -> None:
+    payload = {
+        "status": "ok",
+        "records": [
+            {"pmid": "22222", "errmsg": "invalid article id"},
+            {"pmid": "33333", "pmcid": "PMC3", "requested-id": "33333"},
+        ],
+    }
+    answer = parse_idconv(payload, ["22222"], "pmid")
+    assert (answer.found, answer.not_found) == ({}, {"22222": "invalid article id"})
