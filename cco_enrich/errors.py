@@ -2,6 +2,7 @@
 
 * EnrichError
   x InvalidDOIError(ValueError)      input is not a DOI; never retried
+  x InvalidIdentifierError(ValueError)  input is no identifier of any scheme we read
   x InputError(ValueError)           an identifier list we cannot read; the API answers 4xx
     + InputTooLargeError             over CCO_MAX_UPLOAD_BYTES or CCO_MAX_IDENTIFIERS; 413
     + UnsupportedMediaTypeError      a Content-Type we cannot read; 415
@@ -27,6 +28,12 @@ class EnrichError(Exception):
 class InvalidDOIError(EnrichError, ValueError):
     def __init__(self, raw: str) -> None:
         super().__init__(f"{raw!r} is not a DOI; expected something like '10.5555/12345678'.")
+        self.raw = raw
+
+
+class InvalidIdentifierError(EnrichError, ValueError):
+    def __init__(self, raw: str, message: str) -> None:
+        super().__init__(message)
         self.raw = raw
 
 

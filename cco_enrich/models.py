@@ -87,10 +87,21 @@ class Author(_Frozen):
         return self.name or self.given or ""
 
 
-class Work(_Frozen):
-    """The metadata one registry holds for one DOI, already cleaned."""
+class Relation(_Frozen):
+    """A typed link to another identifier: `IsPartOf` `10.1000/collection`, `HasVersion` ..."""
 
-    doi: DOI
+    type: str
+    identifier: str
+
+
+class Work(_Frozen):
+    """The metadata one source holds for one work, already cleaned.
+
+    `doi` is None only for works found without one (a PubMed record, a book); `source` is
+    where the metadata came from when that is not the DOI's registry (`pubmed`, `openlibrary`).
+    """
+
+    doi: DOI | None
     registry: str
     title: str | None = None
     authors: tuple[Author, ...] = ()
@@ -99,6 +110,12 @@ class Work(_Frozen):
     type: str | None = None
     publisher: str | None = None
     url: str | None = None
+    source: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    arxiv: str | None = None
+    isbn: str | None = None
+    relations: tuple[Relation, ...] = ()
 
 
 class Resource(_Frozen):
@@ -116,6 +133,14 @@ class Resource(_Frozen):
     url: str | None = None
     registry: str | None = None
     error: str | None = None
+    scheme: str | None = None
+    pid: str | None = None
+    source: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    arxiv: str | None = None
+    isbn: str | None = None
+    relations: tuple[Relation, ...] = ()
 
     def with_outcome(self, outcome: Outcome) -> Resource:
         """This resource after a lookup: its metadata from the work, or the reason it has none."""
@@ -134,12 +159,28 @@ class Resource(_Frozen):
                 "publisher": work.publisher,
                 "url": work.url,
                 "registry": work.registry,
+                "source": work.source or work.registry,
+                "relations": work.relations,
+                # Ids given stay; ids the work found fill the gaps (a PMID's DOI).
+                **{
+                    name: getattr(self, name) or getattr(work, name)
+                    for name in ("doi", "pmid", "pmcid", "arxiv", "isbn")
+                },
             }
         )
 
     def reset(self) -> Resource:
-        """This resource as if never looked up (used by a forced re-enrichment)."""
-        return Resource(identifier=self.identifier, doi=self.doi)
+        """This resource as if never looked up (used by a forced re-enrichment): ids stay."""
+        return Resource(
+            identifier=self.identifier,
+            doi=self.doi,
+            scheme=self.scheme,
+            pid=self.pid,
+            pmid=self.pmid,
+            pmcid=self.pmcid,
+            arxiv=self.arxiv,
+            isbn=self.isbn,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +193,17 @@ class Outcome:
     error: str | None = None
 
     @classmethod
-    def enriched(cls, work: Work) -> Outcome:
-        return cls(doi=work.doi, status=ResourceStatus.ENRICHED, work=work)
+    def enriched(cls, work: Work, key: DOI | None = None) -> Outcome:
+        """The work found for `key` (its DOI unless given: a work without one needs a key).
+
+        A non-DOI key is the resource's `scheme:pid` (`pmid:123`), typed DOI only as the key
+        the run indexes outcomes by.
+        """
+        key = key if key is not None else work.doi
+        if key is None:
+            msg = f"a work without a DOI ({work.title!r}) needs the key it was looked up by"
+            raise ValueError(msg)
+        return cls(doi=key, status=ResourceStatus.ENRICHED, work=work)
 
     @classmethod
     def not_found(cls, doi: DOI, reason: str = "no registry knows this DOI") -> Outcome:
