@@ -4,6 +4,8 @@
   x InvalidDOIError(ValueError)      input is not a DOI; never retried
   x InputError(ValueError)           an identifier list we cannot read; the API answers 4xx
     + InputTooLargeError             over CCO_MAX_UPLOAD_BYTES or CCO_MAX_IDENTIFIERS; 413
+    + OutboundRefusedError           a URL we will not fetch or call (scheme, private address)
+  x TooManyRedirectsError            a landing page redirected more than 10 times, or in a loop
   x RegistryError                    Crossref/DataCite/doi.org answered badly
     + RegistryUnavailableError       429, 5xx, timeout, garbage: retried, then a failed outcome
     + BatchRejectedError             400/414 on a batch: split and retried
@@ -64,3 +66,22 @@ class SessionBusyError(EnrichError):
         )
         self.session_id = session_id
         self.state = state
+
+
+class OutboundRefusedError(InputError):
+    """A URL we will not fetch or call: not http(s), user information, or a refused address."""
+
+    def __init__(self, url: str, reason: str, *, allowable: bool = False) -> None:
+        hint = (
+            "; set CCO_OUTBOUND_ALLOW_PRIVATE=true to allow private addresses" if allowable else ""
+        )
+        super().__init__(f"{url!r} is refused: {reason}{hint}.")
+        self.url = url
+        self.reason = reason
+
+
+class TooManyRedirectsError(EnrichError):
+    def __init__(self, url: str, hops: int) -> None:
+        super().__init__(f"{url!r} redirected {hops} times or in a loop; open it in a browser.")
+        self.url = url
+        self.hops = hops

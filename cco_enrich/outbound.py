@@ -1,0 +1,360 @@
+"""The outbound guard: which URLs we may fetch (landing pages) or call (webhooks), and how.
+
+Refused, in every spelling and after DNS resolution (every address a name resolves to):
+- always: cloud metadata endpoints (169.254.169.254, fd00:ec2::254, metadata.google.internal, ...),
+  unspecified (0.0.0.0, ::) and multicast addresses;
+- unless `allow_private` (CCO_OUTBOUND_ALLOW_PRIVATE): loopback, private, link-local, unique-local
+  (fc00::/7), reserved, CGNAT (100.64.0.0/10) and every other non-global range, `localhost` and
+  its subdomains, and IPv6 addresses that embed such an IPv4 address (IPv4-mapped, -compatible,
+  6to4, NAT64, Teredo);
+- always: schemes other than http and https, and URLs with user information.
+
+Legacy IPv4 spellings (`127.1`, `2130706433`, `0x7f000001`, `0177.0.0.1`) are read the way
+inet_aton reads them, so they are checked as the address a resolver would connect to.
+
+`create_outbound_session()` makes an aiohttp session that checks every connection it makes: its
+resolver hands aiohttp only checked addresses (the connection is pinned to what was checked, so
+DNS rebinding cannot swap it) and a middleware checks each request's URL, redirects included.
+`get_following_redirects()` follows redirects hop by hop, checking each `Location`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import socket
+import unicodedata
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
+
+from cco_enrich.errors import OutboundRefusedError, TooManyRedirectsError
+
+log = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+MAX_REDIRECTS = 10
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle
+        "169.254.170.2",  # AWS ECS task metadata
+        "169.254.169.253",  # AWS Route 53 resolver
+        "100.100.100.200",  # Alibaba Cloud
+        "168.63.129.16",  # Azure WireServer (a public address)
+        "fd00:ec2::254",  # AWS IMDS over IPv6
+    )
+)
+METADATA_NAMES = frozenset(
+    {
+        "metadata.google.internal",
+        "metadata.goog",
+        "metadata",
+        "instance-data",
+        "instance-data.ec2.internal",
+    }
+)
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+_UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_PART = re.compile(r"^(?:0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)$")
+# IDNA maps these to "." before a resolver ever sees them.
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+def parse_ip_literal(host: str) -> IPAddress | None:
+    """The address `host` spells, in any form a resolver accepts, or None for a host name.
+
+    Reads `[::1]`, zone ids (`fe80::1%eth0`), full-width digits, and inet_aton's legacy IPv4
+    forms: 1 to 4 parts, each decimal, octal (leading 0) or hex (0x), the last filling the rest.
+    """
+    text = unicodedata.normalize("NFKC", host).translate(_DOTS).strip().strip("[]")
+    if ":" in text:
+        try:
+            return ipaddress.IPv6Address(text.split("%", 1)[0])
+        except ValueError:
+            return None
+    parts = text[:-1].split(".") if text.endswith(".") else text.split(".")
+    if not 1 <= len(parts) <= 4 or not all(_IPV4_PART.match(part) for part in parts):
+        return None
+    numbers = [_inet_aton_number(part) for part in parts]
+    *leading, last = numbers
+    if any(n > 255 for n in leading) or last >= 256 ** (5 - len(numbers)):
+        return None
+    value = last
+    for i, number in enumerate(leading):
+        value += number << (8 * (3 - i))
+    return ipaddress.IPv4Address(value)
+
+
+def _inet_aton_number(part: str) -> int:
+    if part[:2].lower() == "0x":
+        return int(part[2:] or "0", 16)
+    if len(part) > 1 and part.startswith("0"):
+        return int(part, 8)
+    return int(part)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, compatible, 6to4, NAT64, Teredo)."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip in _NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    return found
+
+
+def refusal_reason(ip: IPAddress, *, allow_private: bool) -> str | None:
+    """Why we will not connect to `ip`, or None when we may."""
+    if ip in METADATA_ADDRESSES:
+        return f"{ip} is a cloud metadata address"
+    if ip.is_unspecified or (ip.version == 4 and ip in _THIS_NETWORK):
+        return f"{ip} is an unspecified address"
+    if ip.is_multicast:
+        return f"{ip} is a multicast address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        for inner in _embedded_ipv4(ip):
+            reason = refusal_reason(inner, allow_private=allow_private)
+            if reason is not None:
+                return f"{ip} embeds {inner}: {reason}"
+    if allow_private:
+        return None
+    kinds = (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("unique-local", ip.version == 6 and ip in _UNIQUE_LOCAL),
+        ("shared (CGNAT)", ip.version == 4 and ip in _CGNAT),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+        ("NAT64 local-use", ip.version == 6 and ip in _NAT64_LOCAL),
+        ("non-global", not ip.is_global),
+    )
+    for kind, matches in kinds:
+        if matches:
+            return f"{ip} is a {kind} address"
+    return None
+
+
+def _normalise_host_name(host: str) -> str:
+    text = unicodedata.normalize("NFKC", host).translate(_DOTS).strip().lower()
+    return text.rstrip(".")
+
+
+def host_refusal_reason(host: str, *, allow_private: bool) -> str | None:
+    """Why we will not connect to `host` before resolving it (a name or an address literal)."""
+    ip = parse_ip_literal(host)
+    if ip is not None:
+        return refusal_reason(ip, allow_private=allow_private)
+    name = _normalise_host_name(host)
+    if not name:
+        return "the URL has no host"
+    if name in METADATA_NAMES:
+        return f"{name!r} is a cloud metadata host"
+    if not allow_private and (name in LOOPBACK_NAMES or name.endswith(".localhost")):
+        return f"{name!r} is a loopback host name"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundPolicy:
+    """What the guard allows; `allow_private` comes from CCO_OUTBOUND_ALLOW_PRIVATE."""
+
+    allow_private: bool = False
+
+    def check_url(self, url: str | URL) -> URL:
+        """`url` parsed (as aiohttp will parse it), if we may fetch it.
+
+        Raises:
+            OutboundRefusedError: not http(s), user information, no host, or a refused host.
+        """
+        try:
+            parsed = url if isinstance(url, URL) else URL(url.strip())
+        except (ValueError, TypeError) as exc:
+            raise OutboundRefusedError(str(url), "it is not a URL we can read") from exc
+        if parsed.scheme not in ALLOWED_SCHEMES:
+            raise OutboundRefusedError(str(url), "only http:// and https:// URLs are fetched")
+        if parsed.user is not None or parsed.password is not None or "@" in parsed.raw_authority:
+            raise OutboundRefusedError(str(url), "URLs with user information are not fetched")
+        if not parsed.raw_host:
+            raise OutboundRefusedError(str(url), "the URL has no host")
+        try:
+            parsed.port  # noqa: B018  (a malformed port raises here, before any request)
+        except ValueError as exc:
+            raise OutboundRefusedError(str(url), "the URL has an invalid port") from exc
+        reason = host_refusal_reason(parsed.raw_host, allow_private=self.allow_private)
+        if reason is not None:
+            raise OutboundRefusedError(
+                str(url), reason, allowable=self.would_allow_when_private(parsed.raw_host)
+            )
+        return parsed
+
+    def would_allow_when_private(self, host: str) -> bool:
+        """Whether CCO_OUTBOUND_ALLOW_PRIVATE would let `host` through (for the message)."""
+        return not self.allow_private and host_refusal_reason(host, allow_private=True) is None
+
+    def check_addresses(self, host: str, addresses: Sequence[str]) -> None:
+        """Refuse `host` unless every address it resolved to is allowed.
+
+        Raises:
+            OutboundRefusedError: one of the addresses is refused, or there are none.
+        """
+        if not addresses:
+            raise OutboundRefusedError(host, "it resolved to no address")
+        for address in addresses:
+            ip = parse_ip_literal(address)
+            reason = (
+                f"{address!r} is not an address"
+                if ip is None
+                else refusal_reason(ip, allow_private=self.allow_private)
+            )
+            if reason is not None:
+                raise OutboundRefusedError(
+                    host,
+                    f"it resolves to {reason}",
+                    allowable=self.would_allow_when_private(address),
+                )
+
+
+def check_url(url: str | URL, *, allow_private: bool) -> URL:
+    """`url` parsed, if the guard allows it (see OutboundPolicy.check_url)."""
+    return OutboundPolicy(allow_private).check_url(url)
+
+
+class GuardedResolver(AbstractResolver):
+    """An aiohttp resolver that returns a host's addresses only when every one is allowed.
+
+    aiohttp connects to exactly the addresses its resolver returned, so the connection is pinned
+    to what was checked. Address literals never reach a resolver: the middleware checks those.
+    """
+
+    def __init__(self, policy: OutboundPolicy, inner: AbstractResolver | None = None) -> None:
+        self.policy = policy
+        self.inner = inner if inner is not None else aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        reason = host_refusal_reason(host, allow_private=self.policy.allow_private)
+        if reason is not None:
+            raise OutboundRefusedError(
+                host, reason, allowable=self.policy.would_allow_when_private(host)
+            )
+        results = await self.inner.resolve(host, port, family)
+        self.policy.check_addresses(host, [r["host"] for r in results])
+        return results
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def guard_middleware(policy: OutboundPolicy) -> aiohttp.ClientMiddlewareType:
+    """An aiohttp client middleware checking every request's URL (each redirect hop too)."""
+
+    async def check_request(
+        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        policy.check_url(request.url)
+        return await handler(request)
+
+    return check_request
+
+
+def create_outbound_session(
+    policy: OutboundPolicy,
+    *,
+    resolver: AbstractResolver | None = None,
+    headers: Mapping[str, str] | None = None,
+    limit: int = 64,
+    ttl_dns_cache_s: int = 60,
+) -> aiohttp.ClientSession:
+    """An aiohttp session whose every connection the guard checked. Close it when done.
+
+    `resolver` is what resolves names before the check (tests pass a fake one).
+    """
+    connector = aiohttp.TCPConnector(
+        resolver=GuardedResolver(policy, resolver),
+        limit=limit,
+        ttl_dns_cache=ttl_dns_cache_s,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        headers=dict(headers or {}),
+        middlewares=(guard_middleware(policy),),
+        trust_env=False,  # a proxy from the environment would connect where we did not check
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FinalResponse:
+    """The answer at the end of a redirect chain, and the URLs that led there."""
+
+    response: aiohttp.ClientResponse
+    url: URL
+    redirects: tuple[URL, ...]
+
+
+HopSlot = Callable[[URL], AbstractAsyncContextManager[object]]
+
+
+@asynccontextmanager
+async def get_following_redirects(
+    http: aiohttp.ClientSession,
+    url: str | URL,
+    policy: OutboundPolicy,
+    *,
+    headers: Mapping[str, str] | None = None,
+    max_redirects: int = MAX_REDIRECTS,
+    hop_slot: HopSlot | None = None,
+) -> AsyncIterator[FinalResponse]:
+    """GET `url`, following redirects one hop at a time, each `Location` checked first.
+
+    `hop_slot(url)` is entered around each hop (a per-host limiter); the last hop's slot is held
+    until the block ends, so reading the body counts against it.
+
+    Raises:
+        OutboundRefusedError: the URL or a redirect target is refused.
+        TooManyRedirectsError: more than `max_redirects` hops, or a loop.
+    """
+    current = policy.check_url(url).with_fragment(None)
+    seen: list[URL] = []
+    while True:
+        async with AsyncExitStack() as hop:
+            if hop_slot is not None:
+                await hop.enter_async_context(hop_slot(current))
+            response = await hop.enter_async_context(
+                http.get(current, headers=headers, allow_redirects=False)
+            )
+            location = response.headers.get("Location")
+            if response.status not in REDIRECT_STATUSES or not location:
+                yield FinalResponse(response, current, tuple(seen))
+                return
+        seen.append(current)
+        try:
+            target_url = current.join(URL(location.strip()))
+        except ValueError:
+            raise OutboundRefusedError(location, "the redirect target is not a URL") from None
+        target = policy.check_url(target_url).with_fragment(None)
+        if len(seen) > max_redirects or target in seen:
+            raise TooManyRedirectsError(str(url), len(seen))
+        log.debug("redirect %s -> %s", current, target)
+        current = target
