@@ -78,6 +78,7 @@ class OutboundRefusedError(InputError):
         super().__init__(f"{url!r} is refused: {reason}{hint}.")
         self.url = url
         self.reason = reason
+        self.allowable = allowable
 
 
 class TooManyRedirectsError(EnrichError):

@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
@@ -238,6 +239,30 @@ class OutboundPolicy:
 def check_url(url: str | URL, *, allow_private: bool) -> URL:
     """`url` parsed, if the guard allows it (see OutboundPolicy.check_url)."""
     return OutboundPolicy(allow_private).check_url(url)
+
+
+async def resolve_checked(
+    url: str | URL, policy: OutboundPolicy, resolver: AbstractResolver | None = None
+) -> list[str]:
+    """The addresses `url`'s host resolves to, once the URL and every address passed the guard.
+
+    Raises:
+        OutboundRefusedError: the URL, its host, or one of its addresses is refused.
+        OSError: the name does not resolve.
+    """
+    checked = policy.check_url(url)
+    host = checked.raw_host or ""
+    if parse_ip_literal(host) is not None:
+        return [host]
+    inner = resolver if resolver is not None else aiohttp.ThreadedResolver()
+    try:
+        results = await inner.resolve(host, checked.port or 0, socket.AF_UNSPEC)
+    finally:
+        if resolver is None:
+            await inner.close()
+    addresses = [str(r["host"]) for r in results]
+    policy.check_addresses(host, addresses)
+    return addresses
 
 
 class GuardedResolver(AbstractResolver):
