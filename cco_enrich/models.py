@@ -65,10 +65,24 @@ class Author(_Frozen):
         return self.name or self.given or ""
 
 
-class Work(_Frozen):
-    """The metadata one registry holds for one DOI, already cleaned."""
+class Relation(_Frozen):
+    """A link from one resource to another: a DataCite relationType and the target's identifier.
 
-    doi: str
+    `type` uses DataCite's names (`IsPartOf`, `HasPart`, `IsVersionOf`, ...); `identifier` is a
+    URL, with DOIs written as `https://doi.org/...`.
+    """
+
+    type: str
+    identifier: str
+
+
+class Work(_Frozen):
+    """The metadata one source (a registry, a landing page) holds for one resource, cleaned.
+
+    `doi` is the DOI when one is known; a landing page without one leaves it None.
+    """
+
+    doi: str | None
     registry: str
     title: str | None = None
     authors: tuple[Author, ...] = ()
@@ -77,6 +91,19 @@ class Work(_Frozen):
     type: str | None = None
     publisher: str | None = None
     url: str | None = None
+    # Added for landing pages and other schemes (CONTRACT.md); registries may fill them too.
+    scheme: str | None = None
+    pid: str | None = None
+    source: str | None = None
+    contributors: tuple[Author, ...] = ()
+    description: str | None = None
+    keywords: tuple[str, ...] = ()
+    date_published: str | None = None
+    date_created: str | None = None
+    date_modified: str | None = None
+    temporal_coverage: str | None = None
+    """An ISO 8601 interval, `start/end` (either side may be `..` when open)."""
+    relations: tuple[Relation, ...] = ()
 
 
 class Resource(_Frozen):
@@ -131,7 +158,7 @@ class Outcome:
 
     @classmethod
     def enriched(cls, work: Work) -> Outcome:
-        return cls(doi=work.doi, status=ResourceStatus.ENRICHED, work=work)
+        return cls(doi=work.doi or work.pid or "", status=ResourceStatus.ENRICHED, work=work)
 
     @classmethod
     def not_found(cls, doi: str, reason: str = "no registry knows this DOI") -> Outcome:
