@@ -170,7 +170,9 @@ def relation_target(raw: object, base_url: str) -> str | None:
     doi = doi_in(text)
     if doi is not None:
         return doi_url(doi)
-    if urlsplit(text).scheme or text.startswith(("/", "./", "../", "?")):
+    if urlsplit(text).scheme:
+        return text  # as written: "https://seamap.env.duke.edu/?" is not ".../" to a curator
+    if text.startswith(("/", "./", "../", "?")):
         return urljoin(base_url, text)
     return text
 
