@@ -25,7 +25,7 @@ import logging
 import re
 import socket
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -125,21 +125,29 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
     return found
 
 
-def refusal_reason(ip: IPAddress, *, allow_private: bool) -> str | None:
-    """Why we will not connect to `ip`, or None when we may."""
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def refusal_reason(
+    ip: IPAddress, *, allow_private: bool, allowed: Collection[IPNetwork] = ()
+) -> str | None:
+    """Why we will not connect to `ip`, or None when we may.
+
+    `allowed` networks pass even when private (an intranet's hosts); never a metadata address.
+    """
     if ip in METADATA_ADDRESSES:
         return f"{ip} is a cloud metadata address"
     if ip.is_unspecified or (ip.version == 4 and ip in _THIS_NETWORK):
         return f"{ip} is an unspecified address"
     if ip.is_multicast:
         return f"{ip} is a multicast address"
+    if allow_private or any(ip in network for network in allowed):
+        return None
     if isinstance(ip, ipaddress.IPv6Address):
         for inner in _embedded_ipv4(ip):
-            reason = refusal_reason(inner, allow_private=allow_private)
+            reason = refusal_reason(inner, allow_private=False)
             if reason is not None:
                 return f"{ip} embeds {inner}: {reason}"
-    if allow_private:
-        return None
     kinds = (
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
@@ -161,11 +169,13 @@ def _normalise_host_name(host: str) -> str:
     return text.rstrip(".")
 
 
-def host_refusal_reason(host: str, *, allow_private: bool) -> str | None:
+def host_refusal_reason(
+    host: str, *, allow_private: bool, allowed: Collection[IPNetwork] = ()
+) -> str | None:
     """Why we will not connect to `host` before resolving it (a name or an address literal)."""
     ip = parse_ip_literal(host)
     if ip is not None:
-        return refusal_reason(ip, allow_private=allow_private)
+        return refusal_reason(ip, allow_private=allow_private, allowed=allowed)
     name = _normalise_host_name(host)
     if not name:
         return "the URL has no host"
@@ -178,9 +188,24 @@ def host_refusal_reason(host: str, *, allow_private: bool) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class OutboundPolicy:
-    """What the guard allows; `allow_private` comes from CCO_OUTBOUND_ALLOW_PRIVATE."""
+    """What the guard allows; `allow_private` comes from CCO_OUTBOUND_ALLOW_PRIVATE.
+
+    `allowed_networks` pass even when private (one intranet range, or a test's 127.0.0.1/32)
+    while the rest stay refused; cloud metadata addresses are refused whatever is allowed.
+    """
 
     allow_private: bool = False
+    allowed_networks: tuple[IPNetwork, ...] = ()
+
+    def host_refusal(self, host: str) -> str | None:
+        """Why `host` (a name or an address literal) is refused before resolution, or None."""
+        return host_refusal_reason(
+            host, allow_private=self.allow_private, allowed=self.allowed_networks
+        )
+
+    def address_refusal(self, ip: IPAddress) -> str | None:
+        """Why a resolved address is refused, or None."""
+        return refusal_reason(ip, allow_private=self.allow_private, allowed=self.allowed_networks)
 
     def check_url(self, url: str | URL) -> URL:
         """`url` parsed (as aiohttp will parse it), if we may fetch it.
@@ -202,7 +227,7 @@ class OutboundPolicy:
             parsed.port  # noqa: B018  (a malformed port raises here, before any request)
         except ValueError as exc:
             raise OutboundRefusedError(str(url), "the URL has an invalid port") from exc
-        reason = host_refusal_reason(parsed.raw_host, allow_private=self.allow_private)
+        reason = self.host_refusal(parsed.raw_host)
         if reason is not None:
             raise OutboundRefusedError(
                 str(url), reason, allowable=self.would_allow_when_private(parsed.raw_host)
@@ -223,11 +248,7 @@ class OutboundPolicy:
             raise OutboundRefusedError(host, "it resolved to no address")
         for address in addresses:
             ip = parse_ip_literal(address)
-            reason = (
-                f"{address!r} is not an address"
-                if ip is None
-                else refusal_reason(ip, allow_private=self.allow_private)
-            )
+            reason = f"{address!r} is not an address" if ip is None else self.address_refusal(ip)
             if reason is not None:
                 raise OutboundRefusedError(
                     host,
@@ -279,7 +300,7 @@ class GuardedResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        reason = host_refusal_reason(host, allow_private=self.policy.allow_private)
+        reason = self.policy.host_refusal(host)
         if reason is not None:
             raise OutboundRefusedError(
                 host, reason, allowable=self.policy.would_allow_when_private(host)
