@@ -141,20 +141,20 @@ def refusal_reason(
         return f"{ip} is an unspecified address"
     if ip.is_multicast:
         return f"{ip} is a multicast address"
-    if allow_private or any(ip in network for network in allowed):
-        return None
     if isinstance(ip, ipaddress.IPv6Address):
         for inner in _embedded_ipv4(ip):
-            reason = refusal_reason(inner, allow_private=False)
+            reason = refusal_reason(inner, allow_private=allow_private, allowed=allowed)
             if reason is not None:
                 return f"{ip} embeds {inner}: {reason}"
+    if allow_private or any(ip in network for network in allowed):
+        return None
     kinds = (
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
         ("unique-local", ip.version == 6 and ip in _UNIQUE_LOCAL),
         ("shared (CGNAT)", ip.version == 4 and ip in _CGNAT),
-        ("private", ip.is_private),
         ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
         ("NAT64 local-use", ip.version == 6 and ip in _NAT64_LOCAL),
         ("non-global", not ip.is_global),
     )

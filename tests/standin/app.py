@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import orjson
 from aiohttp import web
 
-from . import answers
+from . import answers, landing
 from .answers import Answer, fold
 from .corpus import Corpus
 from .limits import CROSSREF_POOLS, Clock, FaultKind, Faults, Policy, PoolLimit, PoolLimiter
@@ -305,6 +305,7 @@ def create_standin_app(
     app.router.add_get("/_standin/corpus", get_corpus)
     app.router.add_post("/_standin/faults", post_fault)
     app.router.add_post("/_standin/reset", post_reset)
+    landing.register(app)  # last: it adds a catch-all route for pages named by the Host header
 
     async def release_hung_requests(app: web.Application) -> None:
         app[STATE].closing.set()
