@@ -121,6 +121,8 @@ def _values(value: Any) -> list[Any]:
 def _text(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("@value", value.get("name"))
+    if isinstance(value, list):  # RDFa and microdata give every property as a list
+        value = value[0] if value else None
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     return clean_text(value) if isinstance(value, str) else None
