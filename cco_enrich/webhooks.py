@@ -72,10 +72,13 @@ class WebhookSender:
 
     async def send(self, url: str, session_id: str, status: ProcessingStatus) -> bool:
         """POST `{"session_id", "processing_status"}` to `url`; True when it answered 2xx."""
+        policy = OutboundPolicy(self.allow_private)
         try:
-            # Checked here too: an http session from create_outbound_session() also pins the
-            # connection to the checked addresses, which a plain session cannot.
-            await resolve_checked(url, OutboundPolicy(self.allow_private), self.resolver)
+            policy.check_url(url)
+            if not self.allow_private:
+                # Resolved and checked here; a session from create_outbound_session() also
+                # pins the connection to the checked addresses, which a plain session cannot.
+                await resolve_checked(url, policy, self.resolver)
         except (OutboundRefusedError, OSError) as exc:
             log.warning("webhook %s refused: %s", url, exc)
             return False
