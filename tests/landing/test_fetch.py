@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fakeredis import FakeAsyncRedis
 
 from cco_enrich.landing import (
     LandingFetcher,
@@ -25,6 +26,7 @@ from cco_enrich.models import ResourceStatus
 from cco_enrich.outbound import OutboundPolicy, create_outbound_session
 from cco_enrich.registries import RetryPolicy
 from cco_enrich.registries.limits import PoolLimit as ClientPoolLimit
+from cco_enrich.registries.shared_limits import RATE_KEY, RedisLimitBackend
 from tests.standin.landing import LandingServer, Page
 from tests.standin.limits import PoolLimit
 
@@ -287,3 +289,19 @@ async def test_the_real_example_through_the_standin(
             matched += 1
     assert matched == 14
     assert len({r.path for r in standin.state.requests if "portal" in r.host}) == 1
+
+
+async def test_host_pools_are_shared_through_the_backend_when_given(
+    standin: LandingServer,
+) -> None:
+    """With a shared backend every worker's starts for a host land in one Redis window."""
+    redis = FakeAsyncRedis()
+    async with create_outbound_session(PRIVATE_OK) as http:
+        fetcher = LandingFetcher(
+            http, policy=FAST, outbound=PRIVATE_OK, shared=RedisLimitBackend(redis)
+        )
+        result = await fetcher.fetch(standin.url("data.example.org", "/dataset/3300"))
+    assert result.status is LandingStatus.FETCHED
+    # The stand-in is one loopback host: its pool is named after it.
+    assert await redis.zcard(RATE_KEY.format(pool="landing:127.0.0.1")) == 1
+    await redis.aclose()
