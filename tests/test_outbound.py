@@ -275,3 +275,20 @@ async def test_a_webhook_to_a_name_resolving_to_loopback_is_not_sent(
         assert not await sender.send(url, "session-1", ProcessingStatus())
     assert fake.calls == ["hooks.example"]
     assert standin.state.requests == []
+
+
+async def test_resolve_checked_takes_literals_as_they_are_and_names_from_the_system() -> None:
+    allowed = OutboundPolicy(allow_private=True)
+    assert await resolve_checked("http://127.0.0.1:9/", allowed) == ["127.0.0.1"]
+    # "localhost" comes from /etc/hosts: no query leaves the machine.
+    assert set(await resolve_checked("http://localhost:9/", allowed)) <= {"127.0.0.1", "::1"}
+
+
+async def test_a_redirect_to_something_that_is_not_a_url_is_refused(standin: LandingServer) -> None:
+    standin.state.pages[("pages.example.org", "/bad")] = Page(status=302, location="http://[::1")
+    async with create_outbound_session(ONLY_LOOPBACK) as http:
+        with pytest.raises(OutboundRefusedError, match="not a URL"):
+            async with get_following_redirects(
+                http, standin.url("pages.example.org", "/bad"), ONLY_LOOPBACK
+            ):
+                pass

@@ -242,3 +242,42 @@ def test_seamap_dataset_pages_name_the_doi_of_the_example_resource(path: str) ->
     assert work.relations == (
         Relation(type="IsPartOf", identifier="https://seamap.env.duke.edu/?"),
     )
+
+
+def test_schema_org_in_its_less_common_shapes() -> None:
+    """Full IRIs as keys, @list creators, a Person known only by name, a periodical parent,
+    DefinedTerm keywords, a numeric name, a DOI as a PropertyValue."""
+    html = b"""<script type="application/ld+json">{
+      "@context": "https://schema.org",
+      "@type": "https://schema.org/ScholarlyArticle",
+      "https://schema.org/headline": 1984,
+      "author": {"@list": [
+        {"@type": "Person", "name": "Kristen Hart"},
+        {"@type": "GovernmentOrganization", "legalName": "US Geological Survey"},
+        {"@type": "Person", "name": "Cherkiss, Michael", "sameAs": "https://orcid.org/0000-0001-5109-3700"}
+      ]},
+      "isPartOf": {"@type": "Periodical", "name": "Marine Ecology Progress Series"},
+      "keywords": [{"@type": "DefinedTerm", "name": "telemetry"}, "turtles"],
+      "identifier": {"@type": "PropertyValue", "propertyID": "DOI", "value": "10.3354/meps316239"}
+    }</script>"""
+    work = extract_work(html, "https://journal.example/a")
+    assert work is not None
+    assert (work.title, work.type, work.doi) == ("1984", "journal-article", "10.3354/meps316239")
+    assert work.authors == (
+        Author(given="Kristen", family="Hart"),
+        Author(name="US Geological Survey"),
+        Author(given="Michael", family="Cherkiss", orcid="https://orcid.org/0000-0001-5109-3700"),
+    )
+    assert work.container_title == "Marine Ecology Progress Series"
+    assert work.keywords == ("telemetry", "turtles")
+
+
+def test_the_node_whose_id_is_the_page_wins_among_equals() -> None:
+    html = b"""<script type="application/ld+json">{"@graph": [
+      {"@type": "Dataset", "@id": "https://x.org/other", "name": "Another dataset"},
+      {"@type": "Dataset", "@id": "https://x.org/this", "name": "This dataset"},
+      {"@type": "Event", "name": "An event"}
+    ]}</script>"""
+    work = extract_work(html, "https://x.org/this")
+    assert work is not None
+    assert work.title == "This dataset"

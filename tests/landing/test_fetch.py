@@ -305,3 +305,53 @@ async def test_host_pools_are_shared_through_the_backend_when_given(
     # The stand-in is one loopback host: its pool is named after it.
     assert await redis.zcard(RATE_KEY.format(pool="landing:127.0.0.1")) == 1
     await redis.aclose()
+
+
+async def test_a_host_that_refuses_connections_fails_after_the_retries(
+    make_fetcher: MakeFetcher,
+) -> None:
+    async with LandingServer() as server:
+        url = server.url("data.example.org", "/dataset/3300")
+    result = await make_fetcher(retry=RetryPolicy(attempts=2, wait_initial_s=0)).fetch(url)
+    assert result.status is LandingStatus.FAILED
+    assert "could not be reached (ClientConnectorError)" in (result.reason or "")
+
+
+async def test_recent_results_are_kept_within_their_caps(
+    standin: LandingServer, make_fetcher: MakeFetcher
+) -> None:
+    a, b = (
+        standin.url("data.example.org", "/dataset/3300"),
+        standin.url("pages.example.org", "/nothing"),
+    )
+    one_entry = make_fetcher(cache_entries=1)
+    for url in (a, b, a):
+        await one_entry.fetch(url)
+    expired = make_fetcher(cache_ttl_s=0.0)
+    for url in (a, a):
+        await expired.fetch(url)
+    assert [r.path for r in standin.state.requests] == [
+        "/dataset/3300",
+        "/nothing",
+        "/dataset/3300",
+    ] + ["/dataset/3300"] * 2
+
+
+async def test_a_cancelled_fetch_leaves_the_shared_one_to_the_next_caller(
+    standin: LandingServer, make_fetcher: MakeFetcher
+) -> None:
+    """Two callers share one fetch; when the first is cancelled, the second fetches itself."""
+    standin.state.pages[("pages.example.org", "/pause")] = Page(
+        "styles/jsonld_doi.html", delay_s=0.3
+    )
+    fetcher = make_fetcher()
+    url = standin.url("pages.example.org", "/pause")
+    first = asyncio.create_task(fetcher.fetch(url + "#one"))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(fetcher.fetch(url + "#two"))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    result = await second
+    assert first.cancelled()
+    assert result.status is LandingStatus.FETCHED
+    assert len(standin.state.requests) == 2
