@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cco_enrich.landing import SOURCE, extract_work
+from cco_enrich.landing.markup import RDFA_MAX_ELEMENTS
 from cco_enrich.models import Author, Relation, Work
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -281,3 +282,16 @@ def test_the_node_whose_id_is_the_page_wins_among_equals() -> None:
     work = extract_work(html, "https://x.org/this")
     assert work is not None
     assert work.title == "This dataset"
+
+
+def test_a_page_with_too_much_rdfa_is_read_without_it() -> None:
+    """pyRdfa needs seconds for thousands of nodes: past RDFA_MAX_ELEMENTS it is not run."""
+    filler = b"".join(
+        b'<div typeof="Thing"><span property="name">n%d</span></div>' % i
+        for i in range(RDFA_MAX_ELEMENTS)
+    )
+    html = (PAGES / "styles" / "rdfa.html").read_bytes().replace(b"</body>", filler + b"</body>")
+    work = extract_work(html, "https://catalog.example.gov/dataset/seabirds-2017-2019")
+    assert work is not None
+    assert work.title == "Seabird observations from NOAA vessels, 2017-2019"  # the <title>
+    assert work.type is None
