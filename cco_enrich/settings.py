@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     worker_max_jobs: int = 10
     lease_ttl_s: float = 15.0
     webhook_secret: SecretStr | None = None
-    # Landing pages and webhooks share one outbound guard (cco_enrich/outbound.py).
+    # Landing pages and webhooks share one outbound guard (cco_enrich/outbound/).
     outbound_allow_private: bool = Field(
         default=False,
         validation_alias=AliasChoices("CCO_OUTBOUND_ALLOW_PRIVATE", "CCO_WEBHOOK_ALLOW_PRIVATE"),

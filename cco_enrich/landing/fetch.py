@@ -1,6 +1,6 @@
 """LandingFetcher: GET a landing page within its host's limits, and say what came of it.
 
-- The URL and every redirect hop pass the outbound guard (cco_enrich/outbound.py) before they
+- The URL and every redirect hop pass the outbound guard (cco_enrich/outbound/) before they
   are requested; names are checked again after resolution by the guarded session's resolver.
 - One PoolLimiter per host (CCO_LANDING_PER_HOST_PER_S, CCO_LANDING_IN_FLIGHT_PER_HOST), made
   on first use and shared by the fleet when a backend is given, as the registries' pools are.
