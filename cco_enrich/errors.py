@@ -7,8 +7,10 @@
     + InputTooLargeError             over CCO_MAX_UPLOAD_BYTES or CCO_MAX_IDENTIFIERS; 413
     + UnsupportedMediaTypeError      a Content-Type we cannot read; 415
     + UnknownStatusError             a ?status= filter naming no resource status; 400
-    + WebhookRefusedError            a callback_url we will not call (scheme, private address)
-  x UnknownFormatError(ValueError)   an export format we do not write; the API answers 400
+      x UnknownFormatError(ValueError)   an export format we do not write; the API answers 400
+    + OutboundRefusedError           a URL we will not fetch or call (scheme, private address)
+      + WebhookRefusedError          a callback_url we will not call
+  x TooManyRedirectsError            a landing page redirected more than 10 times, or in a loop
   x RegistryError                    Crossref/DataCite/doi.org answered badly
     + RegistryUnavailableError       429, 5xx, timeout, garbage: retried, then a failed outcome
     + BatchRejectedError             400/414 on a batch: split and retried
@@ -59,10 +61,6 @@ class UnknownStatusError(InputError):
         super().__init__(f"unknown status {sorted(unknown)}; use {list(known)}")
 
 
-class WebhookRefusedError(InputError):
-    """The callback URL is not one we will call (bad scheme, private address)."""
-
-
 class UnknownFormatError(EnrichError, ValueError):
     def __init__(self, name: str, known: Iterable[str]) -> None:
         super().__init__(f"Unknown export format {name!r}; use one of: {', '.join(known)}.")
@@ -101,3 +99,31 @@ class SessionBusyError(EnrichError):
         )
         self.session_id = session_id
         self.state = state
+
+
+class OutboundRefusedError(InputError):
+    """A URL we will not fetch or call: not http(s), user information, or a refused address."""
+
+    def __init__(self, url: str, reason: str, *, allowable: bool = False) -> None:
+        hint = (
+            "; set CCO_OUTBOUND_ALLOW_PRIVATE=true to allow private addresses" if allowable else ""
+        )
+        super().__init__(f"{url!r} is refused: {reason}{hint}.")
+        self.url = url
+        self.reason = reason
+        self.allowable = allowable
+
+
+class WebhookRefusedError(OutboundRefusedError):
+    """The callback URL is not one we will call (bad scheme, private address)."""
+
+    def __init__(self, url: str, reason: str, *, allowable: bool = False) -> None:
+        super().__init__(url, reason, allowable=allowable)
+        self.args = (f"callback_url {self.args[0]}",)
+
+
+class TooManyRedirectsError(EnrichError):
+    def __init__(self, url: str, hops: int) -> None:
+        super().__init__(f"{url!r} redirected {hops} times or in a loop; open it in a browser.")
+        self.url = url
+        self.hops = hops

@@ -88,17 +88,20 @@ class Author(_Frozen):
 
 
 class Relation(_Frozen):
-    """A typed link to another identifier: `IsPartOf` `10.1000/collection`, `HasVersion` ..."""
+    """A link from one resource to another: a DataCite relationType and the target's identifier.
+
+    `type` uses DataCite's names (`IsPartOf`, `HasPart`, `IsVersionOf`, ...); `identifier` is a
+    URL, with DOIs written as `https://doi.org/...`.
+    """
 
     type: str
     identifier: str
 
 
 class Work(_Frozen):
-    """The metadata one source holds for one work, already cleaned.
+    """The metadata one source (a registry, a landing page) holds for one resource, cleaned.
 
-    `doi` is None only for works found without one (a PubMed record, a book); `source` is
-    where the metadata came from when that is not the DOI's registry (`pubmed`, `openlibrary`).
+    `doi` is the DOI when one is known; a landing page without one leaves it None.
     """
 
     doi: DOI | None
@@ -110,11 +113,21 @@ class Work(_Frozen):
     type: str | None = None
     publisher: str | None = None
     url: str | None = None
+    scheme: str | None = None
+    pid: str | None = None
     source: str | None = None
     pmid: str | None = None
     pmcid: str | None = None
     arxiv: str | None = None
     isbn: str | None = None
+    contributors: tuple[Author, ...] = ()
+    description: str | None = None
+    keywords: tuple[str, ...] = ()
+    date_published: str | None = None
+    date_created: str | None = None
+    date_modified: str | None = None
+    temporal_coverage: str | None = None
+    """An ISO 8601 interval, `start/end` (either side may be `..` when open)."""
     relations: tuple[Relation, ...] = ()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cco_enrich._version import __version__
@@ -11,7 +13,7 @@ from cco_enrich._version import __version__
 class Settings(BaseSettings):
     """Configuration from the environment (prefix CCO_); tests build it with keyword arguments."""
 
-    model_config = SettingsConfigDict(env_prefix="CCO_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CCO_", extra="ignore", populate_by_name=True)
 
     redis_url: str = "redis://localhost:6379/0"
     crossref_url: str = "https://api.crossref.org"
@@ -49,9 +51,31 @@ class Settings(BaseSettings):
     worker_max_jobs: int = 10
     lease_ttl_s: float = 15.0
     webhook_secret: SecretStr | None = None
-    webhook_allow_private: bool = False
+    # Landing pages and webhooks share one outbound guard (cco_enrich/outbound/).
+    outbound_allow_private: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("CCO_OUTBOUND_ALLOW_PRIVATE", "CCO_WEBHOOK_ALLOW_PRIVATE"),
+    )
+    landing_max_bytes: int = 2_000_000
+    landing_timeout_s: float = 15.0
+    landing_per_host_per_s: float = 1.0
+    landing_in_flight_per_host: int = 2
     admin_token: SecretStr | None = None
     log_level: str = "INFO"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_old_names(cls, data: Any) -> Any:
+        # Settings(webhook_allow_private=True), from before the guard was shared, still works.
+        if isinstance(data, dict) and "webhook_allow_private" in data:
+            data = dict(data)
+            data.setdefault("outbound_allow_private", data.pop("webhook_allow_private"))
+        return data
+
+    @property
+    def webhook_allow_private(self) -> bool:
+        """The old name of `outbound_allow_private`."""
+        return self.outbound_allow_private
 
     @property
     def user_agent(self) -> str:

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import ipaddress
 import logging
 import random
-import socket
-from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
+from aiohttp.abc import AbstractResolver
 
-from cco_enrich.errors import WebhookRefusedError
+from cco_enrich.errors import OutboundRefusedError, WebhookRefusedError
 from cco_enrich.models import ProcessingStatus
+from cco_enrich.outbound import OutboundPolicy, check_url, resolve_checked
 
 log = logging.getLogger(__name__)
 
@@ -25,41 +24,17 @@ ATTEMPTS = 5
 WAIT_INITIAL_S = 1.0
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return ip.is_global and not ip.is_multicast
-
-
 def check_callback_url(url: str, *, allow_private: bool) -> str:
-    """The URL, if it is an http(s) URL whose host is not a literal private address.
-
-    Host names are resolved (and checked again) when the webhook is sent.
+    """The URL, if the outbound guard lets us call it (host names are checked again when sent).
 
     Raises:
-        WebhookRefusedError: not http(s), no host, or a private/loopback literal address.
+        WebhookRefusedError: not http(s), user information, or a refused host or address.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        msg = f"callback_url {url!r} must be an http:// or https:// URL with a host."
-        raise WebhookRefusedError(msg)
-    if not allow_private:
-        try:
-            is_public = _is_public(parts.hostname)
-        except ValueError:  # a host name, not an address literal
-            is_public = parts.hostname.lower() not in ("localhost", "localhost.localdomain")
-        if not is_public:
-            msg = (
-                f"callback_url {url!r} points at a private or loopback address; "
-                "set CCO_WEBHOOK_ALLOW_PRIVATE=true to allow that."
-            )
-            raise WebhookRefusedError(msg)
+    try:
+        check_url(url, allow_private=allow_private)
+    except OutboundRefusedError as exc:
+        raise WebhookRefusedError(url, exc.reason, allowable=exc.allowable) from None
     return url
-
-
-async def _resolves_public(host: str, port: int) -> bool:
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return all(_is_public(str(info[4][0])) for info in infos)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -78,23 +53,25 @@ class WebhookSender:
         allow_private: bool,
         attempts: int = ATTEMPTS,
         wait_initial_s: float = WAIT_INITIAL_S,
+        resolver: AbstractResolver | None = None,
     ) -> None:
         self.http = http
         self.secret = secret
         self.allow_private = allow_private
         self.attempts = attempts
         self.wait_initial_s = wait_initial_s
+        self.resolver = resolver
 
     async def send(self, url: str, session_id: str, status: ProcessingStatus) -> bool:
         """POST `{"session_id", "processing_status"}` to `url`; True when it answered 2xx."""
+        policy = OutboundPolicy(self.allow_private)
         try:
-            check_callback_url(url, allow_private=self.allow_private)
-            parts = urlsplit(url)
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            if not self.allow_private and not await _resolves_public(parts.hostname or "", port):
-                log.warning("webhook %s refused: resolves to a private address", url)
-                return False
-        except (WebhookRefusedError, OSError) as exc:
+            policy.check_url(url)
+            if not self.allow_private:
+                # Resolved and checked here; a session from create_outbound_session() also
+                # pins the connection to the checked addresses, which a plain session cannot.
+                await resolve_checked(url, policy, self.resolver)
+        except (OutboundRefusedError, OSError) as exc:
             log.warning("webhook %s refused: %s", url, exc)
             return False
         body = orjson.dumps(
@@ -106,13 +83,17 @@ class WebhookSender:
         for attempt in range(1, self.attempts + 1):
             try:
                 async with self.http.post(
-                    url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
+                    url,
+                    data=body,
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=10),
+                    allow_redirects=False,  # a redirect could lead where the guard never looked
                 ) as response:
                     if response.status < 300:
                         log.info("webhook %s: delivered (%d)", url, response.status)
                         return True
                     reason = f"answered {response.status}"
-                    if 400 <= response.status < 500 and response.status not in (408, 429):
+                    if 300 <= response.status < 500 and response.status not in (408, 429):
                         log.warning("webhook %s: %s; not retrying", url, reason)
                         return False
             except (aiohttp.ClientError, TimeoutError) as exc:

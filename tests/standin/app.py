@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import orjson
 from aiohttp import web
 
-from . import answers
+from . import answers, landing
 from .answers import Answer, fold
 from .corpus import Corpus
 from .handle import register_handle
@@ -311,6 +311,7 @@ def create_standin_app(
     register_ncbi(app, policy, clock=clock)  # /ncbi/eutils, /ncbi/idconv (tests/standin/ncbi.py)
     register_openlibrary(app, policy, clock=clock)  # /openlibrary/api/books
     register_handle(app, policy, clock=clock)  # /handle/api/handles, /n2t/ark:...
+    landing.register(app)  # last: it adds a catch-all route for pages named by the Host header
 
     async def release_hung_requests(app: web.Application) -> None:
         app[STATE].closing.set()
