@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Literal
+from urllib.parse import urlsplit
+
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -49,6 +52,7 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     admin_token: SecretStr | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line (logs.py)
 
     @property
     def user_agent(self) -> str:
@@ -59,6 +63,12 @@ class Settings(BaseSettings):
     @property
     def is_polite(self) -> bool:
         return bool(self.mailto)
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so the log formatter masks it wherever it turns up."""
+        secrets = [v.get_secret_value() for v in dict(self).values() if isinstance(v, SecretStr)]
+        password = urlsplit(self.redis_url).password
+        return [s for s in (*secrets, password) if s]
 
 
 __all__ = ["Settings"]
