@@ -124,7 +124,7 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname,
             "logger": record.name,
-            "message": self.redact(record.getMessage()),
+            "message": self.redact(record.getMessage().strip()),
         }
         for name in CONTEXT_FIELDS:
             value = getattr(record, name, None)
