@@ -155,3 +155,19 @@ def test_monitoring_runs_only_in_its_profile_with_pinned_images() -> None:
     for name in ("prometheus", "grafana"):
         for port in services[name]["ports"]:
             assert port.startswith("127.0.0.1:"), f"{name} is published beyond this host: {port}"
+
+
+def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_else() -> None:
+    """.dockerignore admits exactly the COPY sources: no .venv or .git sent to the engine."""
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    rules = [line for line in lines if line and not line.startswith("#")]
+    assert rules[0] == "*"
+    admitted = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
+    copied = {
+        source.rstrip("/").removeprefix("./")
+        for stage in _dockerfile_stages()
+        for step in stage
+        if step.startswith("COPY ") and "--from=" not in step
+        for source in step.split()[1:-1]
+    }
+    assert copied == admitted
