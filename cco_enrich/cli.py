@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, secrets=settings.secret_values())
     if args.command == "serve":
         return _serve(settings, args)
     if args.command == "worker":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,7 @@ class Settings(BaseSettings):
     landing_in_flight_per_host: int = 2
     admin_token: SecretStr | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line (logs.py)
 
     @model_validator(mode="before")
     @classmethod
@@ -86,6 +88,12 @@ class Settings(BaseSettings):
     @property
     def is_polite(self) -> bool:
         return bool(self.mailto)
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so the log formatter masks it wherever it turns up."""
+        secrets = [v.get_secret_value() for v in dict(self).values() if isinstance(v, SecretStr)]
+        password = urlsplit(self.redis_url).password
+        return [s for s in (*secrets, password) if s]
 
 
 __all__ = ["Settings"]

@@ -116,7 +116,7 @@ def registries_from_settings(
 async def startup(ctx: dict[str, Any]) -> None:
     """Build the loop-bound objects once: HTTP session, limiters, store; register the worker."""
     settings: Settings = ctx.get("settings") or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, secrets=settings.secret_values())
     if not settings.mailto:
         log.warning(
             "CCO_MAILTO is not set: Crossref serves us from its public pool (5 lookups/s, one at a "

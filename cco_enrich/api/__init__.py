@@ -24,6 +24,7 @@ from cco_enrich.api.hub import EventHub
 from cco_enrich.api.openapi import openapi_schema
 from cco_enrich.api.responses import JSONResponse
 from cco_enrich.ingest import IdentifierListIngestor
+from cco_enrich.logs import configure_logging
 from cco_enrich.settings import Settings
 from cco_enrich.store import SessionStore, redis_settings
 
@@ -42,12 +43,19 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "version": __version__, "redis": redis})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The API and web page, configured once from `settings` (default: CCO_* environment)."""
+def create_app(settings: Settings | None = None, *, configure_logs: bool = False) -> Starlette:
+    """The API and web page, configured once from `settings` (default: CCO_* environment).
+
+    `configure_logs=True` (the module-level `app`, an entry point) sets up logging at startup.
+    """
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if configure_logs:
+            configure_logging(
+                settings.log_level, settings.log_format, secrets=settings.secret_values()
+            )
         redis = await create_pool(redis_settings(settings.redis_url))
         store = SessionStore(
             redis,
@@ -95,4 +103,4 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
 
 
-app = create_app()
+app = create_app(configure_logs=True)

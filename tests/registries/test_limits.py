@@ -151,18 +151,24 @@ async def test_a_small_session_jumps_the_queue_for_a_free_slot() -> None:
     """Waiters with a lower REQUEST_PRIORITY (fewer open DOIs) get the next slot first."""
     limiter = PoolLimiter("test", PoolLimit(1000, 1.0, 1), margin_s=0.0)
     order: list[str] = []
+    first_holds = asyncio.Event()
+    let_go = asyncio.Event()
 
     async def request(name: str, priority: int) -> None:
         REQUEST_PRIORITY.set(priority)
         async with limiter.slot():
             order.append(name)
-            await asyncio.sleep(0.005)
+            if name == "big-0":
+                first_holds.set()
+                await let_go.wait()  # holds the only slot until everyone else waits
 
     async with asyncio.TaskGroup() as group:
         group.create_task(request("big-0", 1000))
-        await asyncio.sleep(0.001)  # big-0 holds the only slot
+        await first_holds.wait()
         for n in range(1, 4):
             group.create_task(request(f"big-{n}", 1000))
-        await asyncio.sleep(0.001)
         group.create_task(request("small", 10))
+        for _ in range(5):  # let every waiter reach the slot queue
+            await asyncio.sleep(0)
+        let_go.set()
     assert order == ["big-0", "small", "big-1", "big-2", "big-3"]
