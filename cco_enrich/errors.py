@@ -9,6 +9,8 @@
     + BatchRejectedError             400/414 on a batch: split and retried
   x SessionNotFoundError             unknown session id; the API answers 404
   x SessionBusyError                 an enrichment is already queued or running; the API answers 409
+  x LimitExceededError               a client limit (sessions per minute, queued sessions); 429
+  x BodyTimeoutError                 the request body did not arrive in CCO_BODY_TIMEOUT_S; 408
 """
 
 from __future__ import annotations
@@ -64,3 +66,15 @@ class SessionBusyError(EnrichError):
         )
         self.session_id = session_id
         self.state = state
+
+
+class LimitExceededError(EnrichError):
+    """A limit a client may not exceed; the API answers 429 with `Retry-After`."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class BodyTimeoutError(EnrichError):
+    """The request body arrived too slowly (a slow-loris client); the API answers 408."""

@@ -37,6 +37,7 @@ from cco_enrich.models import (
     Resource,
     ResourceStatus,
     Session,
+    WebhookDelivery,
     utc_now,
 )
 
@@ -68,6 +69,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+_HSET_IF_EXISTS = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+return 0
+"""
+WEBHOOK_DELIVERIES_KEPT = 20
 _RELEASE_LEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -476,6 +484,21 @@ class SessionStore:
         for _, status in await self.recent_sessions(limit=100_000):
             counts[status.status.value] += 1
         return counts
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    async def webhook_deliveries(self, session_id: str) -> list[WebhookDelivery]:
+        """The session's last WEBHOOK_DELIVERIES_KEPT webhook calls, oldest first."""
+        raw = await self.redis.hget(SESSION_KEY.format(session_id=session_id), "webhook_deliveries")
+        return [WebhookDelivery.model_validate(d) for d in orjson.loads(raw)] if raw else []
+
+    async def record_webhook_delivery(self, session_id: str, delivery: WebhookDelivery) -> None:
+        """Add one webhook call to the session's list (a deleted session stays deleted)."""
+        # Runs of one session never overlap, and each ends in one call: read-then-write is safe.
+        kept = [*await self.webhook_deliveries(session_id), delivery][-WEBHOOK_DELIVERIES_KEPT:]
+        value = orjson.dumps([d.model_dump(mode="json") for d in kept])
+        key = SESSION_KEY.format(session_id=session_id)
+        await self.redis.eval(_HSET_IF_EXISTS, 1, key, "webhook_deliveries", value)
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -18,14 +18,18 @@ from starlette.staticfiles import StaticFiles
 
 from cco_enrich._version import __version__
 from cco_enrich.api import pages, sessions
+from cco_enrich.api.connection import api_redis_settings, bound_socket_waits
 from cco_enrich.api.errors import EXCEPTION_HANDLERS
 from cco_enrich.api.events import session_events
 from cco_enrich.api.hub import EventHub
+from cco_enrich.api.limits import BodyTimeoutMiddleware, ClientLimits
 from cco_enrich.api.openapi import openapi_schema
+from cco_enrich.api.params import QueryParametersMiddleware
 from cco_enrich.api.responses import JSONResponse
+from cco_enrich.api.security import install_access_log_filter, security_middleware
 from cco_enrich.ingest import IdentifierListIngestor
 from cco_enrich.settings import Settings
-from cco_enrich.store import SessionStore, redis_settings
+from cco_enrich.store import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        redis = await create_pool(redis_settings(settings.redis_url))
+        redis = await create_pool(api_redis_settings(settings.redis_url))
+        await bound_socket_waits(redis)
         store = SessionStore(
             redis,
             session_ttl_s=settings.session_ttl_s,
@@ -65,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             webhook_allow_private=settings.webhook_allow_private,
         )
         app.state.settings = settings
+        app.state.limits = ClientLimits.from_settings(settings)
         try:
             yield
         finally:
@@ -87,11 +93,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *pages.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    install_access_log_filter()
+    api_token = settings.api_token.get_secret_value() if settings.api_token else None
+    middleware = security_middleware(
+        api_token=api_token or None,
+        cors_origins=settings.cors_origins,
+        inner=[
+            Middleware(BodyTimeoutMiddleware, timeout_s=settings.body_timeout_s),
+            Middleware(QueryParametersMiddleware),
+            Middleware(GZipMiddleware, minimum_size=2048),
+        ],
+    )
     return Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+        middleware=middleware,
     )
 
 
