@@ -10,6 +10,7 @@ from __future__ import annotations
 from arq.connections import ArqRedis, RedisSettings
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from cco_enrich.api.hub import BLOCK_MS
 from cco_enrich.store import redis_settings
@@ -23,7 +24,9 @@ def api_redis_settings(url: str) -> RedisSettings:
     """arq's settings for the API: wait for Redis at start, then fail fast on every call."""
     settings = redis_settings(url)
     settings.conn_timeout = CONNECT_TIMEOUT_S
-    settings.retry_on_timeout = False  # a timeout already waited SOCKET_TIMEOUT_S: answer 503
+    # A timeout already waited SOCKET_TIMEOUT_S: answer 503 rather than wait as long again.
+    settings.retry_on_timeout = False
+    settings.retry_on_error = [RedisConnectionError, ConnectionRefusedError]
     settings.retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2)
     return settings
 
