@@ -46,6 +46,13 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "version": __version__, "redis": redis})
 
 
+async def _session_resource(request: Request) -> Response:
+    # One route for both methods, so a 405 there lists them both in its Allow header.
+    if request.method == "DELETE":
+        return await sessions.delete_session(request)
+    return await sessions.get_session(request)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The API and web page, configured once from `settings` (default: CCO_* environment)."""
     settings = settings or Settings()
@@ -81,8 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/openapi.json", openapi_schema),
         Route("/api/sessions", sessions.create_session, methods=["POST"]),
-        Route("/api/sessions/{session_id}", sessions.get_session, methods=["GET"]),
-        Route("/api/sessions/{session_id}", sessions.delete_session, methods=["DELETE"]),
+        Route("/api/sessions/{session_id}", _session_resource, methods=["GET", "DELETE"]),
         Route("/api/sessions/{session_id}/status", sessions.get_status),
         Route("/api/sessions/{session_id}/events", session_events),
         Route("/api/sessions/{session_id}/enrich", sessions.enrich_session, methods=["POST"]),

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from cco_enrich._version import __version__
 from cco_enrich.api.responses import JSONResponse
-from cco_enrich.models import ProcessingStatus, Resource, Session
+from cco_enrich.models import ProcessingStatus, Resource, ResourceStatus, Session
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _SESSION_ID = {
@@ -55,11 +55,16 @@ def _flag(name: str, description: str) -> dict[str, Any]:
     }
 
 
+# Query values with control characters are refused (400) before any handler runs.
+NO_CONTROL_CHARACTERS = "^[^\\x00-\\x1f\\x7f]*$"
+EVENT_ID_PATTERN = "^[0-9]{1,20}(-[0-9]{1,20})?$"
+_STATUSES = "|".join(s.value for s in ResourceStatus)
+_STATUS_LIST = f"^({_STATUSES})(,({_STATUSES}))*$"
 _CALLBACK_URL = {
     "name": "callback_url",
     "in": "query",
     "required": False,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": NO_CONTROL_CHARACTERS},
     "description": "A URL to POST the final status to (a signed webhook)",
 }
 
@@ -119,7 +124,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                     "name": "status",
                     "in": "query",
                     "required": False,
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "pattern": _STATUS_LIST},
                     "description": "Only resources in these statuses (comma-separated)",
                 },
             ],
@@ -157,20 +162,20 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                     "name": "last_event_id",
                     "in": "query",
                     "required": False,
-                    "schema": {"type": "string", "pattern": r"^\d+(-\d+)?$"},
+                    "schema": {"type": "string", "pattern": EVENT_ID_PATTERN},
                     "description": "Resume after this event id (as the Last-Event-ID header)",
                 },
                 {
                     "name": "Last-Event-ID",
                     "in": "header",
                     "required": False,
-                    "schema": {"type": "string", "pattern": r"^\d+(-\d+)?$"},
+                    "schema": {"type": "string", "pattern": EVENT_ID_PATTERN},
                 },
                 {
                     "name": "token",
                     "in": "query",
                     "required": False,
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "pattern": NO_CONTROL_CHARACTERS},
                     "description": "CCO_API_TOKEN, for EventSource (which cannot send headers)",
                 },
             ],
@@ -241,7 +246,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "/admin": {
         "get": {
             "summary": "The admin page (needs CCO_ADMIN_TOKEN)",
-            "responses": {"200": _answer("HTML", {"type": "string"}, "text/html"), **_errors(404)},
+            "responses": {
+                "200": _answer("HTML", {"type": "string"}, "text/html"),
+                "401": _answer("The login form", {"type": "string"}, "text/html"),
+                "404": _answer("Admin is disabled", {"type": "string"}, "text/html"),
+            },
         }
     },
     "/admin/login": {
@@ -254,7 +263,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                     }
                 }
             },
-            "responses": {"303": _answer("Logged in"), **_errors(401, 404)},
+            "responses": {
+                "303": _answer("Logged in"),
+                **_errors(400),
+                "401": _answer("Wrong token: the login form again", {"type": "string"}, "text/html"),
+                "404": _answer("Admin is disabled", {"type": "string"}, "text/html"),
+            },
         }
     },
     "/admin/logout": {
@@ -300,6 +314,24 @@ OPERATIONS["/api/sessions/{session_id}/events"]["get"]["security"] = [
 ]
 
 
+def _create_shape(list_key: str, metadata_key: str) -> dict[str, Any]:
+    """One of the two JSON bodies POST /api/sessions takes: a list and optional metadata."""
+    return {
+        "type": "object",
+        "required": [list_key],
+        "additionalProperties": False,
+        "properties": {
+            list_key: {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "minLength": 1},
+            },
+            metadata_key: {"type": "object"},
+            "callback_url": {"type": "string"},
+        },
+    }
+
+
 def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The OpenAPI document; pydantic gives the schemas of our models."""
     components = {
@@ -323,6 +355,10 @@ def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None
                 "resource_pids": {"type": "array", "items": {"type": "string"}},
                 "callback_url": {"type": "string"},
             },
+            "oneOf": [
+                _create_shape("identifiers", "metadata"),
+                _create_shape("resource_pids", "cco_metadata"),
+            ],
         },
         "SessionCreated": {
             "type": "object",
