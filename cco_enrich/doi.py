@@ -15,7 +15,7 @@ DOI = NewType("DOI", str)
 
 # Permissive on purpose: Crossref's own "strict" regex misses 0.7% of real DOIs (SICI DOIs
 # with <>;() and friends), so we accept any non-blank suffix after a numeric prefix.
-# ASCII digits only (a look-alike "１０００" is no prefix), and no control characters anywhere.
+# ASCII digits only (fullwidth or Arabic-Indic look-alikes make no prefix), no control characters.
 _DOI_SYNTAX = re.compile(r"^10\.[0-9]{4,}(?:\.[0-9]+)*/[^\s\x00-\x1f\x7f-\x9f]+$")
 # The scheme is optional: people paste "doi.org/10.1000/x" as often as the full URL.
 _RESOLVER_URL = re.compile(r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/", re.IGNORECASE)

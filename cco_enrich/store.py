@@ -496,7 +496,7 @@ class SessionStore:
         """Add one webhook call to the session's list (a deleted session stays deleted)."""
         # Runs of one session never overlap, and each ends in one call: read-then-write is safe.
         kept = [*await self.webhook_deliveries(session_id), delivery][-WEBHOOK_DELIVERIES_KEPT:]
-        value = orjson.dumps([d.model_dump(mode="json") for d in kept])
+        value = orjson.dumps([d.model_dump(mode="json") for d in kept]).decode()
         key = SESSION_KEY.format(session_id=session_id)
         await self.redis.eval(_HSET_IF_EXISTS, 1, key, "webhook_deliveries", value)
 

@@ -1,6 +1,6 @@
 """Counters in Redis that every API process shares: requests per client per minute, queued sessions.
 
-    cco:ratelimit:{name}:{client}:{window}   string  hits in one fixed window; expires after it
+cco:ratelimit:{name}:{client}:{window}   string  hits in one fixed window; expires after it
 """
 
 from __future__ import annotations

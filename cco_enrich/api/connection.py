@@ -1,4 +1,4 @@
-"""The API's Redis client: fails within seconds when Redis is down, so a call answers 503, not never.
+"""The API's Redis client: it fails within seconds when Redis is down, so a call answers 503.
 
 The worker's settings (`store.redis_settings`) ride out a Redis restart with ~75 s of retries; an
 API call must not wait that long. Here a call gets two quick retries, and every socket read has a
@@ -37,4 +37,4 @@ async def bound_socket_waits(redis: ArqRedis, timeout_s: float = SOCKET_TIMEOUT_
     pool.connection_kwargs["socket_timeout"] = timeout_s
     # Connections made before this line (arq's startup ping) have none: close and forget them.
     await pool.disconnect()
-    pool.reset()
+    pool.reset()  # type: ignore[no-untyped-call]

@@ -1,4 +1,4 @@
-"""The security headers every answer carries: the content policy, no sniffing, no referrer, no frames."""
+"""The security headers on every answer: content policy, no sniffing, no referrer, no frames."""
 
 from __future__ import annotations
 

@@ -266,7 +266,9 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "responses": {
                 "303": _answer("Logged in"),
                 **_errors(400),
-                "401": _answer("Wrong token: the login form again", {"type": "string"}, "text/html"),
+                "401": _answer(
+                    "Wrong token: the login form again", {"type": "string"}, "text/html"
+                ),
                 "404": _answer("Admin is disabled", {"type": "string"}, "text/html"),
             },
         }
@@ -334,7 +336,7 @@ def _create_shape(list_key: str, metadata_key: str) -> dict[str, Any]:
 
 def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The OpenAPI document; pydantic gives the schemas of our models."""
-    components = {
+    components: dict[str, dict[str, Any]] = {
         "Error": {
             "type": "object",
             "required": ["error"],

@@ -17,9 +17,7 @@ ClientFactory = Callable[..., TestClient]
 
 
 @pytest.fixture
-def make_client(
-    fake_redis: ArqRedis, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ClientFactory]:
+def make_client(fake_redis: ArqRedis, monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
     """A factory: `make_client(api_token="t")` -> a started TestClient (closed after the test)."""
 
     async def fake_pool(*args: object, **kwargs: object) -> ArqRedis:
@@ -46,5 +44,6 @@ def error_code(answer: Any) -> str:
     body = answer.json()
     assert set(body) == {"error"}, body
     assert isinstance(body["error"]["code"], str)
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
     return str(body["error"]["code"])

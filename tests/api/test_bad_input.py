@@ -120,7 +120,9 @@ BODIES = [
     Row("50 MB chunked body", 413, kwargs={"content": _chunks(50 * MB), "headers": TEXT}),
     Row("binary as text", 422, kwargs=_text(bytes(range(256)) * 4)),
     Row("binary as JSON", 422, kwargs=_text(os.urandom(0) + b"\xff\xfe\x00\x01" * 64, JSON)),
-    Row("UTF-16 JSON", 422, kwargs=_text(json.dumps({"identifiers": [DOI]}).encode("utf-16"), JSON)),
+    Row(
+        "UTF-16 JSON", 422, kwargs=_text(json.dumps({"identifiers": [DOI]}).encode("utf-16"), JSON)
+    ),
     Row("NUL bytes", 422, kwargs=_text("\x00\x00\x00\n\x00")),
     Row("control characters", 422, kwargs=_text("\x01\x02\x1b[31m\x7f\n\x08\x0b")),
     Row("NUL inside a DOI", 422, kwargs=_json({"identifiers": ["10.1000/abc\x00def"]})),
@@ -194,14 +196,34 @@ QUERIES = [
     Row("Last-Event-ID three parts", 400, "GET", EVENTS, _events("1-2-3")),
     Row("Last-Event-ID glob", 400, "GET", EVENTS, _events("*")),
     Row("Last-Event-ID CRLF", 400, "GET", EVENTS, _events("1-0\r\nX-Injected: yes")),
-    Row("Last-Event-ID fullwidth", 400, "GET", EVENTS, {"headers": {"Last-Event-ID": b"\xef\xbc\x91"}}),
+    Row(
+        "Last-Event-ID fullwidth",
+        400,
+        "GET",
+        EVENTS,
+        {"headers": {"Last-Event-ID": b"\xef\xbc\x91"}},
+    ),
     Row("last_event_id query garbage", 400, "GET", f"{EVENTS}?last_event_id=abc"),
     Row("export format pdf", 400, "GET", f"/api/sessions/{SID}/export?format=pdf"),
     Row("export format empty", 400, "GET", f"/api/sessions/{SID}/export?format="),
     Row("export format path", 400, "GET", f"/api/sessions/{SID}/export?format=../../etc/passwd"),
-    Row("unknown parameter on a session", 400, "GET", f"/api/sessions/{SID}?foo=1", code="bad_query"),
-    Row("misspelt enrich flag", 400, "POST", "/api/sessions?enrch=true", _json({"identifiers": [DOI]})),
-    Row("enrich flag not a boolean", 400, "POST", "/api/sessions?enrich=maybe", _json({"identifiers": [DOI]})),
+    Row(
+        "unknown parameter on a session", 400, "GET", f"/api/sessions/{SID}?foo=1", code="bad_query"
+    ),
+    Row(
+        "misspelt enrich flag",
+        400,
+        "POST",
+        "/api/sessions?enrch=true",
+        _json({"identifiers": [DOI]}),
+    ),
+    Row(
+        "enrich flag not a boolean",
+        400,
+        "POST",
+        "/api/sessions?enrich=maybe",
+        _json({"identifiers": [DOI]}),
+    ),
     Row("force flag not a boolean", 400, "POST", f"/api/sessions/{SID}/enrich?force=2"),
     Row("unknown parameter on status", 400, "GET", f"/api/sessions/{SID}/status?x="),
     Row("unknown parameter on the queue", 400, "GET", "/api/queue?verbose=1"),
@@ -217,7 +239,13 @@ QUERIES = [
         415,
         kwargs={"content": DOI.encode(), "headers": {"Content-Type": "text/plain\r\nX-A: 1"}},
     ),
-    Row("CRLF in Authorization", 400, "GET", "/api/queue?x=1", {"headers": {"Authorization": "Bearer a\r\nb"}}),
+    Row(
+        "CRLF in Authorization",
+        400,
+        "GET",
+        "/api/queue?x=1",
+        {"headers": {"Authorization": "Bearer a\r\nb"}},
+    ),
 ]
 ROWS = [*BODIES, *IDS, *QUERIES]
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from starlette.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from starlette.testclient import TestClient
 
 from cco_enrich.api import create_app
 from cco_enrich.api.openapi import build_schema

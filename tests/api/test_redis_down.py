@@ -1,4 +1,4 @@
-"""Redis down: every API call answers 503 in the error shape within seconds, and recovers by itself."""
+"""Redis down: every API call answers 503 in the error shape within seconds, then recovers."""
 
 from __future__ import annotations
 

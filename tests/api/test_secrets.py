@@ -1,4 +1,4 @@
-"""Secrets never leak: a whole run with every secret set, every log line and answer grepped for them."""
+"""Secrets never leak: a whole run with every secret set; every log line and answer grepped."""
 
 from __future__ import annotations
 
@@ -94,7 +94,12 @@ def _before_the_run(t: Transcript, hook_url: str, dois: list[str]) -> str:
     """Errors of every kind, then a session created and queued; returns its id."""
     t.call("GET", "/api/queue")  # 401: no token
     t.call("GET", "/api/queue", headers={"Authorization": "Bearer wrong"})
-    t.call("POST", "/api/sessions", content=b"{not json", headers={**BEARER, "Content-Type": "application/json"})
+    t.call(
+        "POST",
+        "/api/sessions",
+        content=b"{not json",
+        headers={**BEARER, "Content-Type": "application/json"},
+    )
     t.call("POST", "/api/sessions", content=b"x", headers={**BEARER, "Content-Type": "image/png"})
     t.call("GET", "/api/sessions/does-not-exist", headers=BEARER)
     t.call("GET", "/api/queue?verbose=1", headers=BEARER)
@@ -145,7 +150,11 @@ def _service_log_lines(caplog: pytest.LogCaptureFixture, stderr: str) -> list[st
     `?token=` included, like a browser's history would: that is the caller's log, not ours.
     """
     records = [r for r in caplog.records if not r.name.startswith("httpx")]
-    return [*(caplog.handler.format(r) for r in records), *(r.getMessage() for r in records), stderr]
+    return [
+        *(caplog.handler.format(r) for r in records),
+        *(r.getMessage() for r in records),
+        stderr,
+    ]
 
 
 @pytest.mark.usefixtures("restore_loggers")
@@ -185,9 +194,14 @@ async def test_no_secret_appears_in_any_log_line_or_answer(
     haystack = "\n".join([*transcript.parts, *logged, *received, repr(settings), str(settings)])
     # The run did happen and was captured: answers, log lines, and the signed webhook call.
     assert len(transcript.parts) >= 25
-    assert "Starting worker" in haystack and "queued as" in haystack
-    assert "webhook" in stderr and "Redis unreachable" in stderr  # worker and API logs
-    assert "session.completed" in haystack and "redis_unavailable" in haystack
-    assert len(received) == 1 and "t=" in received[0] and "v1=" in received[0]
+    assert "Starting worker" in haystack
+    assert "queued as" in haystack
+    assert "webhook" in stderr
+    assert "Redis unreachable" in stderr
+    assert "session.completed" in haystack
+    assert "redis_unavailable" in haystack
+    assert len(received) == 1
+    assert "t=" in received[0]
+    assert "v1=" in received[0]
     leaked = [secret for secret in SECRETS if secret in haystack]
     assert leaked == []
