@@ -5,8 +5,14 @@ from __future__ import annotations
 import logging
 
 import pytest
+from arq.connections import ArqRedis
+from starlette.testclient import TestClient
 
+import cco_enrich.api
+from cco_enrich.api import create_app
 from cco_enrich.api.security import AccessLogTokenFilter, parse_origins
+from cco_enrich.settings import Settings
+from cco_enrich.store import SessionStore
 from tests.api.conftest import ClientFactory, error_code
 
 TOKEN = "api-token-for-tests-0123456789"
@@ -168,3 +174,24 @@ def test_the_access_log_never_shows_the_token() -> None:
     assert AccessLogTokenFilter().filter(record)
     assert TOKEN not in record.getMessage()
     assert "token=***&a=1" in record.getMessage()
+
+
+def test_an_unexpected_error_carries_the_security_headers_too(
+    fake_redis: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starlette sends a 500 from outside every middleware: its handler adds the headers itself."""
+
+    async def fake_pool(*args: object, **kwargs: object) -> ArqRedis:
+        return fake_redis
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cco_enrich.api, "create_pool", fake_pool)
+    monkeypatch.setattr(SessionStore, "queue_counts", broken)
+    with TestClient(create_app(Settings()), raise_server_exceptions=False) as client:
+        answer = client.get("/api/queue")
+    assert answer.status_code == 500
+    assert error_code(answer) == "internal_error"
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["x-content-type-options"] == "nosniff"

@@ -59,6 +59,8 @@ def test_the_readme_snippet_verifies_our_signatures() -> None:
     assert verify(sign(BODY, SECRET), BODY, SECRET)
     assert not verify(sign(BODY, SECRET), BODY + b"x", SECRET)
     assert not verify(sign(BODY, SECRET, timestamp=int(time.time()) - 3600), BODY, SECRET)
+    assert not verify("t=soon,v1=00", BODY, SECRET)
+    assert not verify("garbage", BODY, SECRET)
 
 
 async def test_deliveries_are_kept_per_session_newest_last(store: SessionStore) -> None:
