@@ -332,3 +332,29 @@ def test_a_body_that_arrives_in_time_is_read(make_client: ClientFactory) -> None
     client = make_client(body_timeout_s=5)
     status, _ = client.portal.call(_slow_body, client, b"10.1000/a\n", 0.05)  # type: ignore[union-attr]
     assert status == 201
+
+
+async def test_once_the_body_is_in_waiting_never_times_out() -> None:
+    """After the body, the app may wait on `receive` (for a disconnect) as long as it likes."""
+    from cco_enrich.api.limits import BodyTimeoutMiddleware
+
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append((await receive())["type"])
+        seen.append((await receive())["type"])
+
+    messages = [{"type": "http.request", "body": b"x", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await asyncio.sleep(0.3)
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        raise AssertionError("nothing to send")
+
+    middleware = BodyTimeoutMiddleware(app, timeout_s=0.1)
+    await middleware({"type": "http", "method": "POST"}, receive, send)
+    assert seen == ["http.request", "http.disconnect"]
