@@ -204,11 +204,11 @@ async def _start(
     current = await store.status(session_id)
     if current.status.is_active:
         raise SessionBusyError(session_id, current.status.value)
+    await check_queue_room(request)  # before anything changes: a 429 leaves the session as it was
     callback_url = request.query_params.get("callback_url")
     if callback_url:
         check_callback_url(callback_url, allow_private=_state(request).webhook_allow_private)
         await store.set_callback_url(session_id, callback_url)
-    await check_queue_room(request)
     reset_count = await _reset(store, session_id, reset) if reset else 0
     job_id = await store.enqueue(session_id, refresh=refresh)
     return JSONResponse(
