@@ -2,7 +2,7 @@
 
 The signature header follows Stripe's: `X-CCO-Signature: t=<unix time>,v1=<hex>`, where v1 is the
 HMAC-SHA256 of f"{t}.{body}" keyed by CCO_WEBHOOK_SECRET. Covering the time lets a receiver refuse
-a replayed call (`verify_signature` is the receiver's side, and the README shows it in 5 lines).
+a replayed call (`verify_signature` is the receiver's side; the README shows it in a few lines).
 """
 
 from __future__ import annotations
