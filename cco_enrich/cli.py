@@ -219,7 +219,9 @@ def _local_redis(settings: Settings, enabled: bool) -> Iterator[None]:
         return
     data_dir = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local/share")) / "cco_enrich"
     data_dir.mkdir(parents=True, exist_ok=True)
-    log.info("no Redis at %s; starting one with its data in %s", settings.redis_url, data_dir)
+    log.info(
+        "no Redis at %s; starting one with its data in %s", settings.redis_url_redacted, data_dir
+    )
     process = subprocess.Popen(
         [
             binary,

@@ -16,6 +16,8 @@
     + BatchRejectedError             400/414 on a batch: split and retried
   x SessionNotFoundError             unknown session id; the API answers 404
   x SessionBusyError                 an enrichment is already queued or running; the API answers 409
+  x LimitExceededError               a client limit (sessions per minute, queued sessions); 429
+  x BodyTimeoutError                 the request body did not arrive in CCO_BODY_TIMEOUT_S; 408
 """
 
 from __future__ import annotations
@@ -127,3 +129,15 @@ class TooManyRedirectsError(EnrichError):
         super().__init__(f"{url!r} redirected {hops} times or in a loop; open it in a browser.")
         self.url = url
         self.hops = hops
+
+
+class LimitExceededError(EnrichError):
+    """A limit a client may not exceed; the API answers 429 with `Retry-After`."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class BodyTimeoutError(EnrichError):
+    """The request body arrived too slowly (a slow-loris client); the API answers 408."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+import orjson
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.model import Block, Entry, ParsingFailedBlock
 
@@ -19,6 +20,7 @@ from cco_enrich.identifiers import InvalidIdentifier, ParsedIdentifier, Scheme, 
 from cco_enrich.models import Resource, ResourceStatus
 
 URL_NOT_A_DOI = "not a DOI; kept as given"
+MAX_IDENTIFIER_CHARS = 2048  # far above any real DOI or URL; more is pasted text, not an id
 BIBTEX_NO_DOI = "BibTeX entry has no DOI"
 
 # Header names (lower-case, letters and digits only) of an identifier column, best first.
@@ -69,6 +71,13 @@ def build_resource(identifier: str) -> Resource:
     DOI path. PMIDs, PMCIDs, ISBNs, Handles, IGSNs and ARKs wait for their resolvers.
     """
     identifier = identifier.strip(_TRIM)
+    if len(identifier) > MAX_IDENTIFIER_CHARS:
+        return Resource(
+            identifier=identifier,
+            status=ResourceStatus.INVALID,
+            error=f"{len(identifier):,} characters long; no DOI or URL is over "
+            f"{MAX_IDENTIFIER_CHARS:,}.",
+        )
     parsed = parse_identifier(identifier)
     if isinstance(parsed, InvalidIdentifier):
         return Resource(identifier=identifier, status=ResourceStatus.INVALID, error=parsed.message)
@@ -116,6 +125,14 @@ class _Collector:
         if not self.resources:
             msg = f"no identifiers found; {what}"
             raise InputError(msg)
+        if all(r.status is ResourceStatus.INVALID for r in self.resources):
+            # Nothing to enrich and nothing to keep: say why now rather than store a dud session.
+            first = self.resources[0].error or ""
+            msg = (
+                f"none of the {len(self.resources)} identifier(s) is a DOI or a URL, so there is "
+                f"nothing to enrich; the first: {first[:300]}"
+            )
+            raise InputError(msg)
         statuses = [r.status for r in self.resources]
         return IngestResult(
             resources=self.resources,
@@ -156,6 +173,7 @@ class IdentifierListIngestor:
                 f"{list_key!r}, {metadata_key!r} and 'callback_url'."
             )
             raise InputError(msg)
+        _check_storable(payload)
         identifiers = _json_identifiers(payload.get(list_key), list_key)
         metadata = payload.get(metadata_key)
         metadata = {} if metadata is None else metadata
@@ -202,7 +220,11 @@ class IdentifierListIngestor:
         except csv.Error:
             dialect = csv.excel  # one column, or too little text to tell
         reader = csv.reader(io.StringIO(text, newline=""), dialect)
-        rows = [(reader.line_num, row) for row in reader if any(c.strip(_TRIM) for c in row)]
+        try:
+            rows = [(reader.line_num, row) for row in reader if any(c.strip(_TRIM) for c in row)]
+        except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL in a quote, ...
+            msg = f"the CSV file cannot be read at line {reader.line_num}: {exc}."
+            raise InputError(msg) from None
         column = _csv_identifier_column(rows[0][1]) if rows else None
         if column is None and _is_one_identifier_a_line(text, rows):
             return self.ingest_text(text)
@@ -331,8 +353,20 @@ def _load_json(text: str, source: str) -> Any:
     except json.JSONDecodeError as exc:
         msg = f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         raise InputError(msg) from None
+    except ValueError as exc:  # a number of more than 4,300 digits
+        msg = f"{source} is not JSON we can read: {exc}."
+        raise InputError(msg) from None
     except RecursionError:
         msg = f'{source} nests JSON too deeply; send {{"identifiers": [...]}}.'
+        raise InputError(msg) from None
+
+
+def _check_storable(payload: Any) -> None:
+    """Refuse JSON that parses but cannot be stored: lone surrogates (\\ud800), 255+ levels deep."""
+    try:
+        orjson.dumps(payload)
+    except orjson.JSONEncodeError as exc:
+        msg = f"the JSON body cannot be stored: {exc}."
         raise InputError(msg) from None
 
 

@@ -389,6 +389,17 @@ class ProcessingStatus(BaseModel):
         return self.moved_to(JobState.FAILED, stage, message)
 
 
+class WebhookDelivery(_Frozen):
+    """One webhook call for a session: when, how it ended, after how many attempts."""
+
+    at: datetime
+    event: str
+    delivered: bool
+    attempts: int
+    status_code: int | None = None  # the receiver's last answer, when it answered
+    error: str | None = None  # why it was not delivered
+
+
 class Session(BaseModel):
     """A CCO being enriched: its metadata, its resources in input order, and its progress."""
 
@@ -399,3 +410,4 @@ class Session(BaseModel):
     resources: list[Resource] = Field(default_factory=list)
     processing_status: ProcessingStatus = Field(default_factory=ProcessingStatus)
     created_at: datetime = Field(default_factory=utc_now)
+    webhook_deliveries: list[WebhookDelivery] = Field(default_factory=list)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,6 +80,13 @@ class Settings(BaseSettings):
         """The old name of `outbound_allow_private`."""
         return self.outbound_allow_private
 
+    # Who may call the API and how much (docs: README "Security").
+    api_token: SecretStr | None = None
+    cors_origins: str = ""  # a comma list; empty: no CORS headers at all
+    rate_limit_per_min: int | None = None  # session creations per client address; None/0: off
+    max_queued_sessions: int | None = None  # sessions waiting for a worker; None/0: off
+    body_timeout_s: float = 30.0  # a request body must arrive within this (slow-loris guard)
+
     @property
     def user_agent(self) -> str:
         """The User-Agent sent upstream; with a mailto: it puts us in Crossref's polite pool."""
@@ -95,5 +103,25 @@ class Settings(BaseSettings):
         password = urlsplit(self.redis_url).password
         return [s for s in (*secrets, password) if s]
 
+    @property
+    def redis_url_redacted(self) -> str:
+        """CCO_REDIS_URL with its password replaced by '***', for logs and messages."""
+        return redact_url(self.redis_url)
 
-__all__ = ["Settings"]
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # The Redis URL may carry a password; SecretStr fields hide themselves already.
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name == "redis_url" else value
+
+
+def redact_url(url: str) -> str:
+    """`url` with the password of its user info replaced by '***' (unchanged when it has none)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:***" if parts.username else ":***"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+
+
+__all__ = ["Settings", "redact_url"]

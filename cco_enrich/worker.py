@@ -210,7 +210,8 @@ async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str,
     if final is not None and final.status.is_terminal:
         record = await deps.store.record(session_id)
         if record.callback_url:
-            await deps.webhooks.send(record.callback_url, session_id, final)
+            delivery = await deps.webhooks.send(record.callback_url, session_id, final)
+            await deps.store.record_webhook_delivery(session_id, delivery)
     return final.model_dump(mode="json") if final else {"skipped": True}
 
 

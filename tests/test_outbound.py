@@ -272,7 +272,7 @@ async def test_a_webhook_to_a_name_resolving_to_loopback_is_not_sent(
     async with aiohttp.ClientSession() as http:
         sender = WebhookSender(http, secret=None, allow_private=False, resolver=fake)
         url = f"http://hooks.example:{standin.port}/landing/hook"
-        assert not await sender.send(url, "session-1", ProcessingStatus())
+        assert not (await sender.send(url, "session-1", ProcessingStatus())).delivered
     assert fake.calls == ["hooks.example"]
     assert standin.state.requests == []
 

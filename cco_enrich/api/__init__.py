@@ -18,15 +18,19 @@ from starlette.staticfiles import StaticFiles
 
 from cco_enrich._version import __version__
 from cco_enrich.api import pages, sessions
+from cco_enrich.api.connection import SOCKET_TIMEOUT_S
 from cco_enrich.api.errors import EXCEPTION_HANDLERS
 from cco_enrich.api.events import session_events
 from cco_enrich.api.hub import EventHub
+from cco_enrich.api.limits import BodyTimeoutMiddleware, ClientLimits
 from cco_enrich.api.openapi import openapi_schema
+from cco_enrich.api.params import QueryParametersMiddleware
 from cco_enrich.api.responses import JSONResponse
+from cco_enrich.api.security import install_access_log_filter, security_middleware
 from cco_enrich.ingest import IdentifierListIngestor
 from cco_enrich.logs import configure_logging
 from cco_enrich.settings import Settings
-from cco_enrich.store import SessionStore, redis_settings
+from cco_enrich.store import SessionStore, api_redis_settings, bound_socket_waits
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,13 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "version": __version__, "redis": redis})
 
 
+async def _session_resource(request: Request) -> Response:
+    # One route for both methods, so a 405 there lists them both in its Allow header.
+    if request.method == "DELETE":
+        return await sessions.delete_session(request)
+    return await sessions.get_session(request)
+
+
 def create_app(settings: Settings | None = None, *, configure_logs: bool = False) -> Starlette:
     """The API and web page, configured once from `settings` (default: CCO_* environment).
 
@@ -56,7 +67,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = False
             configure_logging(
                 settings.log_level, settings.log_format, secrets=settings.secret_values()
             )
-        redis = await create_pool(redis_settings(settings.redis_url))
+        redis = await create_pool(api_redis_settings(settings.redis_url))
+        await bound_socket_waits(redis, SOCKET_TIMEOUT_S)
         store = SessionStore(
             redis,
             session_ttl_s=settings.session_ttl_s,
@@ -73,6 +85,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = False
             webhook_allow_private=settings.webhook_allow_private,
         )
         app.state.settings = settings
+        app.state.limits = ClientLimits.from_settings(settings)
         try:
             yield
         finally:
@@ -83,8 +96,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = False
         Route("/healthz", healthz),
         Route("/openapi.json", openapi_schema),
         Route("/api/sessions", sessions.create_session, methods=["POST"]),
-        Route("/api/sessions/{session_id}", sessions.get_session, methods=["GET"]),
-        Route("/api/sessions/{session_id}", sessions.delete_session, methods=["DELETE"]),
+        Route("/api/sessions/{session_id}", _session_resource, methods=["GET", "DELETE"]),
         Route("/api/sessions/{session_id}/status", sessions.get_status),
         Route("/api/sessions/{session_id}/events", session_events),
         Route("/api/sessions/{session_id}/enrich", sessions.enrich_session, methods=["POST"]),
@@ -95,11 +107,22 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = False
         *pages.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    install_access_log_filter()
+    api_token = settings.api_token.get_secret_value() if settings.api_token else None
+    middleware = security_middleware(
+        api_token=api_token or None,
+        cors_origins=settings.cors_origins,
+        inner=[
+            Middleware(BodyTimeoutMiddleware, timeout_s=settings.body_timeout_s),
+            Middleware(QueryParametersMiddleware),
+            Middleware(GZipMiddleware, minimum_size=2048),
+        ],
+    )
     return Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+        middleware=middleware,
     )
 
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cco_enrich.api.hub import EventHub
+from cco_enrich.api.limits import check_queue_room, check_session_rate
 from cco_enrich.api.responses import JSONResponse
 from cco_enrich.errors import (
     InputError,
@@ -128,6 +129,9 @@ async def _ingest_form(request: Request, state: ApiState) -> IngestResult:
 async def create_session(request: Request) -> Response:
     """POST /api/sessions: store a hollow CCO; `?enrich=true` also queues its enrichment."""
     state = _state(request)
+    await check_session_rate(request)
+    if _flag(request, "enrich"):
+        await check_queue_room(request)
     result = await _ingest(request, state)
     callback_url = result.callback_url or request.query_params.get("callback_url")
     if callback_url:
@@ -157,6 +161,8 @@ async def get_session(request: Request) -> Response:
     session = await store.load(session_id)
     await store.touch(session_id)
     body = session.model_dump(mode="json")
+    deliveries = await store.webhook_deliveries(session_id)
+    body["webhook_deliveries"] = [d.model_dump(mode="json") for d in deliveries]
     wanted = request.query_params.get("status")
     if wanted:
         statuses = set(wanted.split(","))
@@ -183,6 +189,7 @@ async def _start(
     current = await store.status(session_id)
     if current.status.is_active:
         raise SessionBusyError(session_id, current.status.value)
+    await check_queue_room(request)  # before anything changes: a 429 leaves the session as it was
     callback_url = request.query_params.get("callback_url")
     if callback_url:
         check_callback_url(callback_url, allow_private=_state(request).webhook_allow_private)

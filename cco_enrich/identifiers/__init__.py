@@ -69,6 +69,8 @@ def parse_identifier(raw: str) -> ParsedIdentifier | InvalidIdentifier:
     text = unicodedata.normalize("NFC", raw).translate(_INVISIBLE).strip()
     if not text:
         return InvalidIdentifier(raw, f"the identifier is blank; {EXPECTED}")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        return InvalidIdentifier(text, f"{text!r} holds control characters; {EXPECTED}")
     try:
         return doi_identifier(text, normalise_doi(text))
     except InvalidDOIError:

@@ -37,7 +37,10 @@ def parse_service_url(raw: str, text: str) -> Parsed | None:
     """
     if any(ch.isspace() for ch in text):
         return None
-    parts = urlsplit(text if "://" in text else "https://" + text)
+    try:
+        parts = urlsplit(text if "://" in text else "https://" + text)
+    except ValueError:  # "Invalid IPv6 URL": an unbalanced bracket is no resolver's URL
+        return None
     route = _ROUTES.get((parts.hostname or "").lower())
     if route is None or parts.scheme.lower() not in ("http", "https"):
         return None

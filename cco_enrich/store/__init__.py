@@ -7,6 +7,8 @@ events.py       the progress stream: ProgressEvent, reading it (part of SessionS
 jobs.py         the queue, leases, cancel requests, the sweeper's view, worker heartbeats
 cache.py        OutcomeCache (per DOI) and RedisPrefixCache (per DOI prefix)
 limits.py       RedisLimitBackend: the shared request limits per upstream pool (Lua scripts)
+webhooks.py     each session's log of webhook calls
+ratelimit.py    what API clients may do: hits per client per minute, sessions queued
 
 Nothing outside this package imports redis: the registries take a limiter backend and a prefix
 cache through their Protocols, and the rest catches STORE_UNAVAILABLE_ERRORS.
@@ -15,11 +17,17 @@ cache through their Protocols, and the rest catches STORE_UNAVAILABLE_ERRORS.
 from __future__ import annotations
 
 from cco_enrich.store.cache import OutcomeCache, RedisPrefixCache
-from cco_enrich.store.connection import STORE_UNAVAILABLE_ERRORS, redis_settings
+from cco_enrich.store.connection import (
+    STORE_UNAVAILABLE_ERRORS,
+    api_redis_settings,
+    bound_socket_waits,
+    redis_settings,
+)
 from cco_enrich.store.events import EVENTS_MAXLEN, ProgressEvent
 from cco_enrich.store.jobs import PRIORITY_HEAD_START
 from cco_enrich.store.keys import JOB_FUNCTION, QUEUE_NAME
 from cco_enrich.store.limits import RedisLimitBackend
+from cco_enrich.store.ratelimit import count_hit, queued_sessions
 from cco_enrich.store.sessions import SessionRecord, SessionStore
 
 __all__ = [
@@ -34,5 +42,9 @@ __all__ = [
     "RedisPrefixCache",
     "SessionRecord",
     "SessionStore",
+    "api_redis_settings",
+    "bound_socket_waits",
+    "count_hit",
+    "queued_sessions",
     "redis_settings",
 ]

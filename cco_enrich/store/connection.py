@@ -6,7 +6,7 @@ The rest of the package speaks redis-py; the rest of the service catches
 
 from __future__ import annotations
 
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -30,6 +30,36 @@ def redis_settings(url: str) -> RedisSettings:
     settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
     settings.retry = Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=40)
     return settings
+
+
+API_CONNECT_TIMEOUT_S = 2
+
+
+def api_redis_settings(url: str) -> RedisSettings:
+    """arq's settings for the API: wait for Redis at start, then fail fast on every call.
+
+    The worker's settings (`redis_settings`) ride out a Redis restart with ~75 s of retries; an
+    API call must not wait that long, so it gets two quick retries and then answers 503.
+    """
+    settings = redis_settings(url)
+    settings.conn_timeout = API_CONNECT_TIMEOUT_S
+    # A timeout already waited the socket timeout: answer 503 rather than wait as long again.
+    settings.retry_on_timeout = False
+    settings.retry_on_error = [RedisConnectionError, ConnectionRefusedError]
+    settings.retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2)
+    return settings
+
+
+async def bound_socket_waits(redis: ArqRedis, timeout_s: float) -> None:
+    """Give every connection of `redis` a read deadline (arq's create_pool cannot pass one).
+
+    redis-py has none by default: a Redis that stops answering would hang a call for ever.
+    """
+    pool = redis.connection_pool
+    pool.connection_kwargs["socket_timeout"] = timeout_s
+    # Connections made before this line (arq's startup ping) have none: close and forget them.
+    await pool.disconnect()
+    pool.reset()  # type: ignore[no-untyped-call]
 
 
 def as_text(value: bytes | str) -> str:

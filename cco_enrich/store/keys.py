@@ -53,3 +53,7 @@ def session_keys(session_id: str) -> tuple[str, str, str, str, str]:
         EVENTS_KEY.format(session_id=session_id),
         CANCEL_KEY.format(session_id=session_id),
     )
+
+
+CLIENT_RATE_KEY = "cco:ratelimit:{name}:{client}:{window}"
+"""Hits of one API client on one limit in one fixed window (store/ratelimit.py)."""

@@ -49,6 +49,7 @@ from cco_enrich.store.keys import (
     STATUS_KEY,
     session_keys,
 )
+from cco_enrich.store.webhooks import WebhookLog
 
 _WRITE_CHUNK = 1000
 
@@ -66,7 +67,7 @@ class SessionRecord:
     refresh: bool = False  # the current run looks everything up again, past the cache
 
 
-class SessionStore(JobQueue, WorkerRegistry, ProgressStream):
+class SessionStore(JobQueue, WorkerRegistry, ProgressStream, WebhookLog):
     """Reads and writes sessions in Redis; with jobs.py and events.py, all a session's keys."""
 
     def __init__(self, redis: ArqRedis, *, session_ttl_s: int, small_session_max: int = 50) -> None:
