@@ -82,7 +82,7 @@ class Settings(BaseSettings):
 
     # Who may call the API and how much (docs: README "Security").
     api_token: SecretStr | None = None
-    cors_origins: str = ""  # a comma list; empty: no CORS headers at all
+    cors_origins: str | None = None  # a comma list; unset or empty: no CORS headers at all
     rate_limit_per_min: int | None = None  # session creations per client address; None/0: off
     max_queued_sessions: int | None = None  # sessions waiting for a worker; None/0: off
     body_timeout_s: float = 30.0  # a request body must arrive within this (slow-loris guard)

@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = False
     api_token = settings.api_token.get_secret_value() if settings.api_token else None
     middleware = security_middleware(
         api_token=api_token or None,
-        cors_origins=settings.cors_origins,
+        cors_origins=settings.cors_origins or "",
         inner=[
             Middleware(BodyTimeoutMiddleware, timeout_s=settings.body_timeout_s),
             Middleware(QueryParametersMiddleware),
