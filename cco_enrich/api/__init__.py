@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from arq import create_pool
@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from cco_enrich._version import __version__
@@ -60,6 +60,20 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = False
     `configure_logs=True` (the module-level `app`, an entry point) sets up logging at startup.
     """
     settings = settings or Settings()
+    install_access_log_filter()
+    return Starlette(
+        routes=_routes(),
+        lifespan=_lifespan(settings, configure_logs=configure_logs),
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=_middleware(settings),
+    )
+
+
+Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
+
+
+def _lifespan(settings: Settings, *, configure_logs: bool) -> Lifespan:
+    """Startup and shutdown: the Redis pool, the store and the event hub, once per process."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -92,7 +106,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = False
             await hub.close()
             await redis.aclose()
 
-    routes = [
+    return lifespan
+
+
+def _routes() -> list[BaseRoute]:
+    return [
         Route("/healthz", healthz),
         Route("/openapi.json", openapi_schema),
         Route("/api/sessions", sessions.create_session, methods=["POST"]),
@@ -107,9 +125,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = False
         *pages.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    install_access_log_filter()
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Security (token, CORS, headers) outside; body timeout, query check and gzip inside."""
     api_token = settings.api_token.get_secret_value() if settings.api_token else None
-    middleware = security_middleware(
+    return security_middleware(
         api_token=api_token or None,
         cors_origins=settings.cors_origins or "",
         inner=[
@@ -117,12 +138,6 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = False
             Middleware(QueryParametersMiddleware),
             Middleware(GZipMiddleware, minimum_size=2048),
         ],
-    )
-    return Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers=EXCEPTION_HANDLERS,
-        middleware=middleware,
     )
 
 
