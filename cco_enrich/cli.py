@@ -14,12 +14,12 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from cco_enrich._version import __version__
-from cco_enrich.doi import DOI
 from cco_enrich.enrichment import enrich
 from cco_enrich.errors import EnrichError
 from cco_enrich.exports import EXPORT_FORMATS, render_export
@@ -29,11 +29,12 @@ from cco_enrich.models import (
     JobState,
     Outcome,
     ProcessingStatus,
+    Resource,
     ResourceStatus,
     Session,
+    StatusCounts,
 )
 from cco_enrich.settings import Settings
-from cco_enrich.store import count_statuses
 
 log = logging.getLogger("cco_enrich")
 
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, secrets=settings.secret_values())
     if args.command == "serve":
         return _serve(settings, args)
     if args.command == "worker":
@@ -164,23 +165,27 @@ async def _enrich_file(settings: Settings, args: argparse.Namespace) -> int:
 
         async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as http:
             registries = registries_from_settings(settings, http)
-            await enrich([DOI(d) for d in pending], registries, record)
+            await enrich(pending, registries, record)
+    return _write_export(args, result.metadata, resources)
 
-    counts = count_statuses(resources)
+
+def _write_export(
+    args: argparse.Namespace, metadata: dict[str, Any], resources: list[Resource]
+) -> int:
+    """Write the enriched CCO where asked, sum it up on stderr; the exit code says if any failed."""
+    counts = StatusCounts.of(resources)
     session = Session(
         id=f"cli-{int(time.time())}",
-        metadata=result.metadata,
+        metadata=metadata,
         resources=resources,
-        processing_status=ProcessingStatus.from_counts(
-            counts, status=JobState.COMPLETED, stage="done"
-        ),
+        processing_status=ProcessingStatus.from_counts(counts, JobState.COMPLETED, "done"),
     )
     text, _, _ = render_export(session, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    summary = ", ".join(f"{n} {s.value}" for s, n in counts.by_status.items() if n)
     print(f"cco-enrich: {summary}", file=sys.stderr)
     failed = [r for r in resources if r.status is ResourceStatus.FAILED]
     for resource in failed[:20]:
@@ -215,7 +220,9 @@ def _local_redis(settings: Settings, enabled: bool) -> Iterator[None]:
         return
     data_dir = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local/share")) / "cco_enrich"
     data_dir.mkdir(parents=True, exist_ok=True)
-    log.info("no Redis at %s; starting one with its data in %s", settings.redis_url, data_dir)
+    log.info(
+        "no Redis at %s; starting one with its data in %s", settings.redis_url_redacted, data_dir
+    )
     process = subprocess.Popen(
         [
             binary,

@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
-from typing import NewType
 from urllib.parse import quote, unquote
 
 from cco_enrich.errors import InvalidDOIError
+from cco_enrich.models import DOI
 
-DOI = NewType("DOI", str)
-"""A normalised DOI: no resolver prefix, ASCII lower-case. Only normalise_doi() makes one."""
+__all__ = ["DOI", "IdentifierKind", "classify_identifier", "doi_prefix", "doi_url", "normalise_doi"]
 
 # Permissive on purpose: Crossref's own "strict" regex misses 0.7% of real DOIs (SICI DOIs
 # with <>;() and friends), so we accept any non-blank suffix after a numeric prefix.
-_DOI_SYNTAX = re.compile(r"^10\.\d{4,}(?:\.\d+)*/\S+$")
+# ASCII digits only (fullwidth or Arabic-Indic look-alikes make no prefix), no control characters.
+_DOI_SYNTAX = re.compile(r"^10\.[0-9]{4,}(?:\.[0-9]+)*/[^\s\x00-\x1f\x7f-\x9f]+$")
 # The scheme is optional: people paste "doi.org/10.1000/x" as often as the full URL.
 _RESOLVER_URL = re.compile(r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/", re.IGNORECASE)
 _SCHEME_PREFIX = re.compile(r"^(?:doi\s*:\s*|info:doi/|urn:doi:)", re.IGNORECASE)

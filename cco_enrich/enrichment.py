@@ -1,12 +1,15 @@
-"""enrich(): resolve DOIs against every registry at once, reporting outcomes batch by batch.
+"""enrich(): resolve DOIs against every source at once, reporting outcomes batch by batch.
 
-Knows no Redis and no arq. The route of a DOI, each step limited only by its own pool:
+Knows no Redis, no arq and no source by name: it hands DOIs to BatchRegistry objects (the seam,
+registries/batching.py) that `Registries` picks by agency. The route of a DOI, each step limited
+only by its own pool:
 1. doi.org `/ra/` on the DOI prefixes (cached ones skip it): which agency registered them;
-2. Crossref list batches and DataCite batches run side by side, starting as soon as the agency
-   of a prefix is known;
+2. the batches of every agency with a source of its own run side by side, starting as soon as
+   the agency of a prefix is known;
 3. doi.org `/ra/` on full DOIs, gathered into few requests, for the DOIs a batch left out, of
    other agencies, or of prefixes doi.org does not know: "DOI does not exist" is not_found at once,
-   anything else gets a single lookup at its agency (content negotiation for other agencies).
+   anything else gets a single lookup at its agency's source (content negotiation at doi.org
+   for an agency without one).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any, TypeVarTuple
 from cco_enrich.doi import DOI, doi_prefix
 from cco_enrich.errors import RegistryError
 from cco_enrich.models import Outcome
-from cco_enrich.registries import BatchResult, RaAnswer, Registries
+from cco_enrich.registries import BatchRegistry, BatchResult, RaAnswer, Registries
 from cco_enrich.registries.doiorg import DOES_NOT_EXIST, INVALID
 
 log = logging.getLogger(__name__)
@@ -29,9 +32,6 @@ Ts = TypeVarTuple("Ts")
 OnOutcomes = Callable[[list[Outcome]], Awaitable[None]]
 GATHER_LINGER_S = 1.0
 """How long DOIs left out by a batch wait for company before their doi.org `/ra/` request."""
-
-_CROSSREF = "crossref"
-_DATACITE = "datacite"
 
 
 async def enrich(dois: Sequence[DOI], registries: Registries, on_outcomes: OnOutcomes) -> None:
@@ -91,7 +91,7 @@ class _Enrichment:
         self.reg = registries
         self.on_outcomes = on_outcomes
         self.pending: set[DOI] = set()
-        self.missed_by: dict[DOI, str] = {}
+        self.missed_by: dict[DOI, BatchRegistry] = {}
         self.ra_checked: set[DOI] = set()
         self.gatherer = _Gatherer(GATHER_LINGER_S)
         self._emit_lock = asyncio.Lock()
@@ -135,7 +135,7 @@ class _Enrichment:
     async def _emit(self, outcomes: Iterable[Outcome]) -> None:
         fresh = [o for o in outcomes if o.doi in self.pending]
         for outcome in fresh:
-            self.pending.discard(DOI(outcome.doi))
+            self.pending.discard(outcome.doi)
         if fresh:
             async with self._emit_lock:
                 await self.on_outcomes(fresh)
@@ -145,11 +145,15 @@ class _Enrichment:
         try:
             answers = await self.reg.doiorg.agencies(prefixes)
         except RegistryError as exc:
-            # Most DOIs are Crossref's: try there; what it lacks gets a per-DOI /ra/ lookup.
+            # The fallback source takes them all; what it lacks gets a per-DOI /ra/ lookup.
+            fallback = self.reg.fallback
             log.warning(
-                "doi.org /ra/ failed for %d prefixes (%s); trying Crossref", len(prefixes), exc
+                "doi.org /ra/ failed for %d prefixes (%s); trying %s",
+                len(prefixes),
+                exc,
+                fallback.name,
             )
-            self._batches(_CROSSREF, dois)
+            self._batches(fallback, dois)
             return
         await self._route({doi: answers[doi_prefix(doi)] for doi in dois})
 
@@ -166,84 +170,68 @@ class _Enrichment:
             reason = f"could not ask doi.org which registry holds this DOI: {exc}"
             await self._emit(Outcome.failed(doi, reason) for doi in dois)
             return
-        await self._route({DOI(doi): answer for doi, answer in answers.items()})
+        await self._route(answers)
 
     async def _route(self, answers: dict[DOI, RaAnswer]) -> None:
         """Send each DOI where its agency answer points; emit what is settled already."""
-        to_batch: dict[str, list[DOI]] = {_CROSSREF: [], _DATACITE: []}
+        to_batch: dict[BatchRegistry, list[DOI]] = {}
         settled: list[Outcome] = []
         for doi, answer in answers.items():
-            registry = self._registry_of(doi, answer)
-            if registry in to_batch and self.missed_by.get(doi) == registry:
-                self._spawn(self._single(registry, doi))
-            elif registry in to_batch:
-                to_batch[registry].append(doi)
+            source = self._source_of(doi, answer)
+            if source is not None and self.missed_by.get(doi) is source:
+                self._spawn(self._single(source, doi))
+            elif source is not None:
+                to_batch.setdefault(source, []).append(doi)
             elif answer.agency is not None and doi in self.ra_checked:
-                self._spawn(self._content_negotiation(doi, answer.agency))
+                self._spawn(self._single(self.reg.negotiation(answer.agency), doi))
             elif answer.agency is None and doi in self.ra_checked:
                 settled.append(Outcome.not_found(doi, _status_reason(answer.status)))
             else:
                 # Only the prefix is known (another agency, or none): one /ra/ request on the DOIs
                 # weeds out those that do not exist before content negotiation spends one each.
                 self.gatherer.add([doi], urgent=True)
-        for registry, dois in to_batch.items():
-            self._batches(registry, dois)
+        for source, dois in to_batch.items():
+            self._batches(source, dois)
         await self._emit(settled)
 
-    def _registry_of(self, doi: DOI, answer: RaAnswer) -> str | None:
-        if answer.is_agency("Crossref"):
-            return _CROSSREF
-        if answer.is_agency("DataCite"):
-            return _DATACITE
-        if answer.agency is None and answer.status not in (DOES_NOT_EXIST, INVALID):
-            # doi.org could not tell ("Unknown"): a registry whose batch left it out decides.
-            return self.missed_by.get(doi) if doi in self.ra_checked else None
+    def _source_of(self, doi: DOI, answer: RaAnswer) -> BatchRegistry | None:
+        """The source of the agency doi.org named, when that agency has a source of its own."""
+        if answer.agency is not None:
+            return self.reg.source_of(answer.agency)
+        if answer.status not in (DOES_NOT_EXIST, INVALID) and doi in self.ra_checked:
+            # doi.org could not tell ("Unknown"): a source whose batch left it out decides.
+            return self.missed_by.get(doi)
         return None
 
-    def _batches(self, registry: str, dois: list[DOI]) -> None:
+    def _batches(self, source: BatchRegistry, dois: list[DOI]) -> None:
         if not dois:
             return
-        client = self.reg.crossref if registry == _CROSSREF else self.reg.datacite
-        batches, singles = client.pack(dois)
+        batches, singles = source.pack(dois)
         for batch in batches:
-            self._produce(self._batch, registry, batch)
+            self._produce(self._batch, source, batch)
         for doi in singles:
-            self._spawn(self._single(registry, doi))
+            self._spawn(self._single(source, doi))
 
-    async def _batch(self, registry: str, batch: list[DOI]) -> None:
-        client = self.reg.crossref if registry == _CROSSREF else self.reg.datacite
-        result = await client.resolve_batch(batch)
+    async def _batch(self, source: BatchRegistry, batch: list[DOI]) -> None:
+        result = await source.resolve_batch(batch)
         for doi in result.missing:
-            self.missed_by[doi] = registry
+            self.missed_by[doi] = source
             if doi in self.ra_checked:
-                self._spawn(self._single(registry, doi))
+                self._spawn(self._single(source, doi))
             else:
                 self.gatherer.add([doi])
-        log.debug("%s batch of %d: %d found", registry, len(batch), len(result.works))
-        await self._emit(_outcomes(result, registry))
+        log.debug("%s batch of %d: %d found", source.name, len(batch), len(result.works))
+        await self._emit(_outcomes(result))
 
-    async def _single(self, registry: str, doi: DOI) -> None:
-        client = self.reg.crossref if registry == _CROSSREF else self.reg.datacite
-        await self._emit(_outcomes(await client.resolve(doi), registry))
-
-    async def _content_negotiation(self, doi: DOI, agency: str) -> None:
-        try:
-            work = await self.reg.doiorg.lookup_csl(doi, agency)
-        except RegistryError as exc:
-            await self._emit([Outcome.failed(doi, str(exc))])
-            return
-        if work is None:
-            await self._emit([Outcome.not_found(doi, f"doi.org has no {agency} record of it")])
-        else:
-            await self._emit([Outcome.enriched(work)])
+    async def _single(self, source: BatchRegistry, doi: DOI) -> None:
+        await self._emit(_outcomes(await source.resolve(doi)))
 
 
-def _outcomes(result: BatchResult, registry: str) -> list[Outcome]:
+def _outcomes(result: BatchResult) -> list[Outcome]:
     """The settled outcomes of a batch result (its missing DOIs are still on their way)."""
-    name = "Crossref" if registry == _CROSSREF else "DataCite"
     return [
         *(Outcome.enriched(work) for work in result.works.values()),
-        *(Outcome.not_found(doi, f"{name} has no record of this DOI") for doi in result.not_found),
+        *(Outcome.not_found(doi, reason) for doi, reason in result.not_found.items()),
         *(Outcome.failed(doi, reason) for doi, reason in result.failed.items()),
     ]
 

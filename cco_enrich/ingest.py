@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+import orjson
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.model import Block, Entry, ParsingFailedBlock
 
-from cco_enrich.doi import IdentifierKind, classify_identifier
-from cco_enrich.errors import InputError, InputTooLargeError, InvalidDOIError
+from cco_enrich.errors import InputError, InputTooLargeError
+from cco_enrich.identifiers import InvalidIdentifier, ParsedIdentifier, Scheme, parse_identifier
 from cco_enrich.models import Resource, ResourceStatus
 
 URL_NOT_A_DOI = "not a DOI; kept as given"
+MAX_IDENTIFIER_CHARS = 2048  # far above any real DOI or URL; more is pasted text, not an id
 BIBTEX_NO_DOI = "BibTeX entry has no DOI"
 
 # Header names (lower-case, letters and digits only) of an identifier column, best first.
@@ -63,20 +65,34 @@ class IngestResult:
 
 
 def build_resource(identifier: str) -> Resource:
-    """The resource for one identifier as given: a pending DOI, a skipped URL, or invalid."""
+    """The resource for one identifier as given: a pending PID, a skipped URL, or invalid.
+
+    Every scheme but a plain URL is pending; an arXiv id also has its DOI, so it takes the
+    DOI path. PMIDs, PMCIDs, ISBNs, Handles, IGSNs and ARKs wait for their resolvers.
+    """
     identifier = identifier.strip(_TRIM)
-    kind, doi = classify_identifier(identifier)
-    if kind is IdentifierKind.DOI:
-        return Resource(identifier=identifier, doi=doi)
-    if kind is IdentifierKind.URL:
-        return Resource(identifier=identifier, status=ResourceStatus.SKIPPED, error=URL_NOT_A_DOI)
-    return Resource(
-        identifier=identifier, status=ResourceStatus.INVALID, error=str(InvalidDOIError(identifier))
+    if len(identifier) > MAX_IDENTIFIER_CHARS:
+        return Resource(
+            identifier=identifier,
+            status=ResourceStatus.INVALID,
+            error=f"{len(identifier):,} characters long; no DOI or URL is over "
+            f"{MAX_IDENTIFIER_CHARS:,}.",
+        )
+    parsed = parse_identifier(identifier)
+    if isinstance(parsed, InvalidIdentifier):
+        return Resource(identifier=identifier, status=ResourceStatus.INVALID, error=parsed.message)
+    resource = Resource(
+        identifier=identifier, scheme=parsed.scheme.value, pid=parsed.pid, **parsed.ids()
     )
+    if parsed.scheme is Scheme.URL:
+        return resource.model_copy(
+            update={"status": ResourceStatus.SKIPPED, "error": URL_NOT_A_DOI}
+        )
+    return resource
 
 
 class _Collector:
-    """Resources in input order, merging repeats: DOIs by normalised DOI, the rest by spelling."""
+    """Resources in input order, merging repeats: by DOI, else by scheme and normalised PID."""
 
     def __init__(self, max_identifiers: int) -> None:
         self.max_identifiers = max_identifiers
@@ -85,7 +101,12 @@ class _Collector:
         self._seen: set[str] = set()
 
     def add(self, resource: Resource) -> None:
-        key = f"doi:{resource.doi}" if resource.doi else f"id:{resource.identifier}"
+        if resource.doi:
+            key = f"doi:{resource.doi}"
+        elif resource.pid:
+            key = f"{resource.scheme}:{resource.pid}"
+        else:
+            key = f"id:{resource.identifier}"
         if key in self._seen:
             self.duplicates += 1
             return
@@ -103,6 +124,14 @@ class _Collector:
     ) -> IngestResult:
         if not self.resources:
             msg = f"no identifiers found; {what}"
+            raise InputError(msg)
+        if all(r.status is ResourceStatus.INVALID for r in self.resources):
+            # Nothing to enrich and nothing to keep: say why now rather than store a dud session.
+            first = self.resources[0].error or ""
+            msg = (
+                f"none of the {len(self.resources)} identifier(s) is a DOI or a URL, so there is "
+                f"nothing to enrich; the first: {first[:300]}"
+            )
             raise InputError(msg)
         statuses = [r.status for r in self.resources]
         return IngestResult(
@@ -144,6 +173,7 @@ class IdentifierListIngestor:
                 f"{list_key!r}, {metadata_key!r} and 'callback_url'."
             )
             raise InputError(msg)
+        _check_storable(payload)
         identifiers = _json_identifiers(payload.get(list_key), list_key)
         metadata = payload.get(metadata_key)
         metadata = {} if metadata is None else metadata
@@ -190,7 +220,11 @@ class IdentifierListIngestor:
         except csv.Error:
             dialect = csv.excel  # one column, or too little text to tell
         reader = csv.reader(io.StringIO(text, newline=""), dialect)
-        rows = [(reader.line_num, row) for row in reader if any(c.strip(_TRIM) for c in row)]
+        try:
+            rows = [(reader.line_num, row) for row in reader if any(c.strip(_TRIM) for c in row)]
+        except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL in a quote, ...
+            msg = f"the CSV file cannot be read at line {reader.line_num}: {exc}."
+            raise InputError(msg) from None
         column = _csv_identifier_column(rows[0][1]) if rows else None
         if column is None and _is_one_identifier_a_line(text, rows):
             return self.ingest_text(text)
@@ -319,8 +353,20 @@ def _load_json(text: str, source: str) -> Any:
     except json.JSONDecodeError as exc:
         msg = f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         raise InputError(msg) from None
+    except ValueError as exc:  # a number of more than 4,300 digits
+        msg = f"{source} is not JSON we can read: {exc}."
+        raise InputError(msg) from None
     except RecursionError:
         msg = f'{source} nests JSON too deeply; send {{"identifiers": [...]}}.'
+        raise InputError(msg) from None
+
+
+def _check_storable(payload: Any) -> None:
+    """Refuse JSON that parses but cannot be stored: lone surrogates (\\ud800), 255+ levels deep."""
+    try:
+        orjson.dumps(payload)
+    except orjson.JSONEncodeError as exc:
+        msg = f"the JSON body cannot be stored: {exc}."
         raise InputError(msg) from None
 
 
@@ -338,7 +384,7 @@ def _is_one_identifier_a_line(text: str, rows: list[tuple[int, list[str]]]) -> b
     if all(len(row) < 2 for _, row in rows):
         return False
     lines = [line for line in text.splitlines() if line.strip(_TRIM)]
-    return all(classify_identifier(line)[0] is not IdentifierKind.INVALID for line in lines)
+    return all(not isinstance(parse_identifier(line), InvalidIdentifier) for line in lines)
 
 
 def _csv_row_without_identifier(
@@ -377,8 +423,10 @@ def _bibtex_resource(block: Block) -> Resource | None:
         if resource.status is ResourceStatus.INVALID:
             return resource.model_copy(update={"title": title})
         return resource
-    if url and classify_identifier(url)[0] is IdentifierKind.DOI:
-        return build_resource(url)
+    for candidate in filter(None, (url, *_bibtex_pids(fields))):
+        parsed = parse_identifier(candidate)
+        if isinstance(parsed, ParsedIdentifier) and parsed.scheme is not Scheme.URL:
+            return build_resource(candidate)
     # A URL means something outside this file; a citation key does not, so it comes second.
     return Resource(
         identifier=url or block.key,
@@ -386,6 +434,18 @@ def _bibtex_resource(block: Block) -> Resource | None:
         title=title or None,
         error=BIBTEX_NO_DOI,
     )
+
+
+def _bibtex_pids(fields: dict[str, str]) -> list[str]:
+    """Identifiers other than a DOI an entry may hold: arXiv `eprint`, `pmid`, `pmcid`, `isbn`."""
+    pids = []
+    eprint = fields.get("eprint", "").strip(_TRIM)
+    if eprint and fields.get("archiveprefix", "arXiv").strip(_TRIM).lower() == "arxiv":
+        pids.append(f"arXiv:{eprint}")
+    for name, label in (("pmid", "PMID:"), ("pmcid", "PMCID:"), ("isbn", "ISBN ")):
+        if fields.get(name, "").strip(_TRIM):
+            pids.append(label + fields[name].strip(_TRIM))
+    return pids
 
 
 def _decode_latex(value: str) -> str:

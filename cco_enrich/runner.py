@@ -13,9 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from cco_enrich.doi import DOI
 from cco_enrich.errors import LeaseLostError, SessionNotFoundError
 from cco_enrich.models import (
@@ -24,10 +21,11 @@ from cco_enrich.models import (
     ProcessingStatus,
     Resource,
     ResourceStatus,
-    utc_now,
+    StatusCounts,
+    StopReason,
 )
 from cco_enrich.registries.limits import REQUEST_PRIORITY
-from cco_enrich.store import LEASE_RECLAIMED, SessionStore, count_statuses
+from cco_enrich.store import LEASE_RECLAIMED, STORE_UNAVAILABLE_ERRORS, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +63,10 @@ class SessionRun:
         self.cache = cache
         self._resources: list[Resource] = []
         self._index: dict[str, int] = {}
-        self._counts: dict[ResourceStatus, int] = {}
+        self._counts = StatusCounts()
+        self._status = ProcessingStatus()
         self._lock = asyncio.Lock()
-        self._stop_reason: str | None = None
+        self._stop_reason: StopReason | None = None
 
     async def execute(self, enrich: EnrichFunction) -> ProcessingStatus | None:
         """Run to the end; None when this job has nothing to do (stale, cancelled, leased)."""
@@ -92,30 +91,24 @@ class SessionRun:
         except LeaseLostError:  # it stalled, and another worker has gone on since
             log.warning("session %s: lease lost; another worker goes on", sid)
             return None
-        except (RedisConnectionError, RedisTimeoutError):
+        except STORE_UNAVAILABLE_ERRORS:
             raise  # Redis is away: the sweeper re-queues the session once it is back
         except Exception as exc:
             # A bug, not an upstream fault (those become failed resources): say so and stop,
             # rather than crash-looping. What is saved stays; POST /enrich resumes the rest.
             log.exception("session %s: stopped by an internal error", sid)
-            with contextlib.suppress(RedisConnectionError, RedisTimeoutError, LeaseLostError):
+            with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS, LeaseLostError):
                 current = await self.store.status(sid)
+                message = (
+                    f"stopped by an internal error ({type(exc).__name__}: {exc}); "
+                    "POST /enrich to resume"
+                )
                 await self.store.set_status(
-                    sid,
-                    holder=self.worker_id,
-                    status=current.model_copy(
-                        update={
-                            "status": JobState.FAILED,
-                            "stage": "internal error",
-                            "message": f"stopped by an internal error ({type(exc).__name__}: "
-                            f"{exc}); POST /enrich to resume",
-                            "updated_at": utc_now(),
-                        }
-                    ),
+                    sid, current.failed_at("internal error", message), holder=self.worker_id
                 )
             raise
         finally:
-            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+            with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
                 await asyncio.shield(self.store.release_lease(sid, self.worker_id))
 
     async def _run_leased(
@@ -124,12 +117,10 @@ class SessionRun:
         sid = self.session_id
         self._resources = await self.store.resources(sid)
         self._index = {r.doi: i for i, r in enumerate(self._resources) if r.doi}
-        self._counts = count_statuses(self._resources)
-        pending = [
-            DOI(r.doi) for r in self._resources if r.status is ResourceStatus.PENDING and r.doi
-        ]
+        self._counts = StatusCounts.of(self._resources)
+        pending = [r.doi for r in self._resources if r.status is ResourceStatus.PENDING and r.doi]
         log.info("→ session %s: %d DOIs to resolve (job %s)", sid, len(pending), self.job_id)
-        await self._write_status(JobState.RUNNING, "resolving", f"{len(pending)} DOIs to resolve")
+        await self._write(self._status.running(self._counts, f"{len(pending)} DOIs to resolve"))
         if self.cache is not None and use_cache and pending:
             hits = await self.cache.get_many(pending)
             if hits:
@@ -148,13 +139,13 @@ class SessionRun:
                 work.cancel()
                 await asyncio.shield(self._interrupted())
                 raise
-            if self._stop_reason == "lease lost":
+            if self._stop_reason is StopReason.LEASE_LOST:
                 log.warning("session %s: lease lost; another worker goes on", sid)
                 return None
-            if self._stop_reason == "deleted":
+            if self._stop_reason is StopReason.DELETED:
                 log.info("session %s: deleted while running; stopped", sid)
                 return None
-            return await self._write_status(JobState.CANCELLED, "cancelled", "cancelled on request")
+            return await self._write(self._status.cancelled(counts=self._counts))
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -167,7 +158,7 @@ class SessionRun:
                 "session %s: Redis lost %d saved resources; resolving them again", sid, lost
             )
             return await self._run_leased(enrich, use_cache=use_cache, passes_left=passes_left - 1)
-        final = await self._write_status(JobState.COMPLETED, "done", self._summary())
+        final = await self._write(self._status.completed(self._counts))
         log.info("← session %s: %s", sid, final.message)
         return final
 
@@ -189,15 +180,15 @@ class SessionRun:
                 if self._stop_reason is None and loop.time() - renewed_at >= renew_every_s:
                     self._stop_reason = await self._renew(loop.time() - renewed_at)
                     renewed_at = loop.time()
-            except (RedisConnectionError, RedisTimeoutError) as exc:
+            except STORE_UNAVAILABLE_ERRORS as exc:
                 log.warning("session %s: Redis unreachable while renewing lease: %s", sid, exc)
                 continue
             if self._stop_reason:
                 work.cancel()
                 return
 
-    async def _renew(self, since_s: float) -> str | None:
-        """Renew the lease; "lease lost" when another worker holds it now."""
+    async def _renew(self, since_s: float) -> StopReason | None:
+        """Renew the lease; LEASE_LOST when another run has the session now."""
         renewal = await self.store.renew_lease(
             self.session_id, self.worker_id, self.lease_ttl_s, job_id=self.job_id
         )
@@ -213,7 +204,7 @@ class SessionRun:
                 self.session_id,
                 since_s,
             )
-            return "lease lost"
+            return StopReason.LEASE_LOST
         return None
 
     async def _apply(self, outcomes: list[Outcome], *, from_cache: bool = False) -> None:
@@ -232,49 +223,38 @@ class SessionRun:
                     continue
                 new = old.with_outcome(outcome)
                 self._resources[position] = new
-                self._counts[old.status] -= 1
-                self._counts[new.status] += 1
+                self._counts.move(old.status, new.status)
                 changed[position] = new
             if not changed:
                 return
-            status = self._status(JobState.RUNNING, "resolving", self._progress_message())
+            self._status = self._status.running(self._counts)
             try:
-                await self.store.checkpoint(self.session_id, changed, status, holder=self.worker_id)
+                await self.store.checkpoint(
+                    self.session_id, changed, self._status, holder=self.worker_id
+                )
             except LeaseLostError:
                 # It expired while this run stalled: take it back unless another took over.
                 if await self._renew(since_s=0.0) is not None:
                     raise
-                await self.store.checkpoint(self.session_id, changed, status, holder=self.worker_id)
+                await self.store.checkpoint(
+                    self.session_id, changed, self._status, holder=self.worker_id
+                )
         if self.cache is not None and not from_cache:
-            with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+            with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
                 await self.cache.put_many(outcomes)
 
     async def _interrupted(self) -> None:
-        with contextlib.suppress(RedisConnectionError, RedisTimeoutError, LeaseLostError):
-            await self._write_status(
-                JobState.QUEUED, "interrupted", "the worker stopped; resuming from the checkpoint"
-            )
+        status = self._status.moved_to(
+            JobState.QUEUED,
+            "interrupted",
+            "the worker stopped; resuming from the checkpoint",
+            counts=self._counts,
+        )
+        with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS, LeaseLostError):
+            await self._write(status)
         log.info("session %s: interrupted; will resume from its checkpoint", self.session_id)
 
-    async def _write_status(self, state: JobState, stage: str, message: str) -> ProcessingStatus:
-        status = self._status(state, stage, message)
+    async def _write(self, status: ProcessingStatus) -> ProcessingStatus:
+        self._status = status
         await self.store.set_status(self.session_id, status, holder=self.worker_id)
         return status
-
-    def _status(self, state: JobState, stage: str, message: str) -> ProcessingStatus:
-        return ProcessingStatus.from_counts(
-            self._counts, status=state, stage=stage, message=message, updated_at=utc_now()
-        )
-
-    def _progress_message(self) -> str:
-        pending = self._counts.get(ResourceStatus.PENDING, 0)
-        total = len(self._resources)
-        return f"{total - pending} of {total} resources done"
-
-    def _summary(self) -> str:
-        c = self._counts
-        return (
-            f"{c[ResourceStatus.ENRICHED]} enriched, {c[ResourceStatus.NOT_FOUND]} not found, "
-            f"{c[ResourceStatus.FAILED]} failed, {c[ResourceStatus.INVALID]} invalid, "
-            f"{c[ResourceStatus.SKIPPED]} skipped"
-        )

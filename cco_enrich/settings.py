@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, field_validator
+from collections.abc import Iterator
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cco_enrich._version import __version__
@@ -11,7 +15,7 @@ from cco_enrich._version import __version__
 class Settings(BaseSettings):
     """Configuration from the environment (prefix CCO_); tests build it with keyword arguments."""
 
-    model_config = SettingsConfigDict(env_prefix="CCO_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CCO_", extra="ignore", populate_by_name=True)
 
     redis_url: str = "redis://localhost:6379/0"
     # Sentinel: "host:port,host:port,..." finds the primary of `redis_sentinel_master` through
@@ -26,14 +30,17 @@ class Settings(BaseSettings):
     cache_ttl_s: int = 604_800
     not_found_cache_ttl_s: int = 86_400
 
-    # Published limits (Crossref, Dec 2025; DataCite identified tier); upstream headers win.
+    # The one source of pool limits: published limits (Crossref, Dec 2025; DataCite's tiers),
+    # polite with CCO_MAILTO, public without; upstream rate-limit headers win at run time.
     crossref_single_per_s: int = 10
     crossref_single_in_flight: int = 3
     crossref_list_per_s: int = 3
     crossref_list_in_flight: int = 3
     crossref_public_single_per_s: int = 5
     crossref_public_list_per_s: int = 1
+    crossref_public_in_flight: int = 1
     datacite_per_5min: int = 1000
+    datacite_public_per_5min: int = 500
     datacite_in_flight: int = 3
     doi_org_per_s: int = 10
     doi_org_in_flight: int = 5
@@ -52,9 +59,39 @@ class Settings(BaseSettings):
     # every lease_ttl_s / 6; see docs/reliability.md).
     lease_ttl_s: float = 3.0
     webhook_secret: SecretStr | None = None
-    webhook_allow_private: bool = False
+    # Landing pages and webhooks share one outbound guard (cco_enrich/outbound/).
+    outbound_allow_private: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("CCO_OUTBOUND_ALLOW_PRIVATE", "CCO_WEBHOOK_ALLOW_PRIVATE"),
+    )
+    landing_max_bytes: int = 2_000_000
+    landing_timeout_s: float = 15.0
+    landing_per_host_per_s: float = 1.0
+    landing_in_flight_per_host: int = 2
     admin_token: SecretStr | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line (logs.py)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_old_names(cls, data: Any) -> Any:
+        # Settings(webhook_allow_private=True), from before the guard was shared, still works.
+        if isinstance(data, dict) and "webhook_allow_private" in data:
+            data = dict(data)
+            data.setdefault("outbound_allow_private", data.pop("webhook_allow_private"))
+        return data
+
+    @property
+    def webhook_allow_private(self) -> bool:
+        """The old name of `outbound_allow_private`."""
+        return self.outbound_allow_private
+
+    # Who may call the API and how much (docs: README "Security").
+    api_token: SecretStr | None = None
+    cors_origins: str | None = None  # a comma list; unset or empty: no CORS headers at all
+    rate_limit_per_min: int | None = None  # session creations per client address; None/0: off
+    max_queued_sessions: int | None = None  # sessions waiting for a worker; None/0: off
+    body_timeout_s: float = 30.0  # a request body must arrive within this (slow-loris guard)
 
     @field_validator("redis_sentinels")
     @classmethod
@@ -77,6 +114,32 @@ class Settings(BaseSettings):
     def is_polite(self) -> bool:
         return bool(self.mailto)
 
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so the log formatter masks it wherever it turns up."""
+        secrets = [v.get_secret_value() for v in dict(self).values() if isinstance(v, SecretStr)]
+        password = urlsplit(self.redis_url).password
+        return [s for s in (*secrets, password) if s]
+
+    @property
+    def redis_url_redacted(self) -> str:
+        """CCO_REDIS_URL with its password replaced by '***', for logs and messages."""
+        return redact_url(self.redis_url)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # The Redis URL may carry a password; SecretStr fields hide themselves already.
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name == "redis_url" else value
+
+
+def redact_url(url: str) -> str:
+    """`url` with the password of its user info replaced by '***' (unchanged when it has none)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:***" if parts.username else ":***"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+
 
 def parse_addresses(text: str) -> list[tuple[str, int]]:
     """'a:26379,[::1]:26380' -> [("a", 26379), ("::1", 26380)].
@@ -96,4 +159,4 @@ def parse_addresses(text: str) -> list[tuple[str, int]]:
     return addresses
 
 
-__all__ = ["Settings", "parse_addresses"]
+__all__ = ["Settings", "parse_addresses", "redact_url"]

@@ -3,7 +3,7 @@
 Surviving worker death (arq alone re-runs a SIGKILLed job only after the longest job timeout, and
 counts SIGTERM restarts as tries; see shared/research/peers.md section 1):
 - a job holds a lease (`cco:lease:{id}`, CCO_LEASE_TTL_S, renewed six times per TTL); no lease,
-  no work;
+  no work, and no write: every checkpoint is fenced by the lease;
 - every worker runs a sweeper task (not an arq cron job, which would wait for a free job slot);
   one of them per round (CCO_LEASE_TTL_S / 3) re-queues, under a fresh job id, every session that
   says it is queued or running but has neither a lease nor a job arq knows about. A killed
@@ -25,16 +25,12 @@ from typing import Any, ClassVar
 
 import aiohttp
 from arq.connections import RedisSettings
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from cco_enrich.cache import OutcomeCache, RedisPrefixCache
 from cco_enrich.enrichment import enrich
 from cco_enrich.errors import SessionNotFoundError
 from cco_enrich.logs import configure_logging
 from cco_enrich.models import JobState
 from cco_enrich.registries import (
-    PoolLimit,
     PoolLimits,
     PrefixCache,
     Registries,
@@ -42,10 +38,18 @@ from cco_enrich.registries import (
     SharedLimitBackend,
     build_registries,
 )
-from cco_enrich.registries.shared_limits import RedisLimitBackend
 from cco_enrich.runner import SessionRun
 from cco_enrich.settings import Settings
-from cco_enrich.store import QUEUE_NAME, SessionStore, follow_sentinel, redis_settings
+from cco_enrich.store import (
+    QUEUE_NAME,
+    STORE_UNAVAILABLE_ERRORS,
+    OutcomeCache,
+    RedisLimitBackend,
+    RedisPrefixCache,
+    SessionStore,
+    follow_sentinel,
+    redis_settings,
+)
 from cco_enrich.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -80,26 +84,21 @@ def worker_redis_settings(settings: Settings) -> RedisSettings:
 
 
 def pool_limits(settings: Settings) -> PoolLimits:
-    """Each upstream pool's limits from the CCO_* settings (polite or public by CCO_MAILTO)."""
-    if settings.is_polite:
-        crossref_single = PoolLimit(
-            settings.crossref_single_per_s, 1.0, settings.crossref_single_in_flight
-        )
-        crossref_list = PoolLimit(
-            settings.crossref_list_per_s, 1.0, settings.crossref_list_in_flight
-        )
-        datacite = PoolLimit(settings.datacite_per_5min, 300.0, settings.datacite_in_flight)
-    else:
-        crossref_single = PoolLimit(settings.crossref_public_single_per_s, 1.0, 1)
-        crossref_list = PoolLimit(settings.crossref_public_list_per_s, 1.0, 1)
-        datacite = PoolLimit(
-            min(settings.datacite_per_5min, 500), 300.0, settings.datacite_in_flight
-        )
-    return PoolLimits(
-        crossref_single=crossref_single,
-        crossref_list=crossref_list,
-        datacite=datacite,
-        doi_org=PoolLimit(settings.doi_org_per_s, 1.0, settings.doi_org_in_flight),
+    """Each upstream pool's limits, from the CCO_* settings (polite or public by CCO_MAILTO)."""
+    return PoolLimits.from_settings(
+        is_polite=settings.is_polite,
+        crossref_single_per_s=settings.crossref_single_per_s,
+        crossref_single_in_flight=settings.crossref_single_in_flight,
+        crossref_list_per_s=settings.crossref_list_per_s,
+        crossref_list_in_flight=settings.crossref_list_in_flight,
+        crossref_public_single_per_s=settings.crossref_public_single_per_s,
+        crossref_public_list_per_s=settings.crossref_public_list_per_s,
+        crossref_public_in_flight=settings.crossref_public_in_flight,
+        datacite_per_5min=settings.datacite_per_5min,
+        datacite_public_per_5min=settings.datacite_public_per_5min,
+        datacite_in_flight=settings.datacite_in_flight,
+        doi_org_per_s=settings.doi_org_per_s,
+        doi_org_in_flight=settings.doi_org_in_flight,
     )
 
 
@@ -133,7 +132,7 @@ def registries_from_settings(
 async def startup(ctx: dict[str, Any]) -> None:
     """Build the loop-bound objects once: HTTP session, limiters, store; register the worker."""
     settings: Settings = ctx.get("settings") or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, secrets=settings.secret_values())
     if not settings.mailto:
         log.warning(
             "CCO_MAILTO is not set: Crossref serves us from its public pool (5 lookups/s, one at a "
@@ -204,7 +203,7 @@ async def _worker_heartbeat(ctx: dict[str, Any]) -> None:
             await deps.store.register_worker(
                 deps.worker_id, {**info, "sessions": sorted(ctx["running"])}, ttl_s=15
             )
-        except (RedisConnectionError, RedisTimeoutError):
+        except STORE_UNAVAILABLE_ERRORS:
             log.warning("worker %s: Redis unreachable, heartbeat skipped", deps.worker_id)
         await asyncio.sleep(5)
 
@@ -220,7 +219,7 @@ async def _sweeper(ctx: dict[str, Any]) -> None:
         try:
             if await deps.store.claim_sweep(deps.worker_id, interval_s * 0.9):
                 await sweep_sessions(ctx, check_queued=rounds % QUEUED_CHECK_ROUNDS == 0)
-        except (RedisConnectionError, RedisTimeoutError):
+        except STORE_UNAVAILABLE_ERRORS:
             log.warning("worker %s: Redis unreachable, sweep skipped", deps.worker_id)
         except Exception:  # a bug must not stop the sweeps that rescue sessions
             log.exception("worker %s: sweep failed", deps.worker_id)
@@ -247,7 +246,8 @@ async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str,
     if final is not None and final.status.is_terminal:
         record = await deps.store.record(session_id)
         if record.callback_url:
-            await deps.webhooks.send(record.callback_url, session_id, final)
+            delivery = await deps.webhooks.send(record.callback_url, session_id, final)
+            await deps.store.record_webhook_delivery(session_id, delivery)
     return final.model_dump(mode="json") if final else {"skipped": True}
 
 
@@ -297,16 +297,8 @@ async def _rescue(deps: Deps, session_id: str) -> int:
     # Running without a lease: its worker died (arq would re-run the job only after its
     # whole timeout). Queued with no job arq knows: the queue entry was lost.
     if record.attempt >= MAX_RESTARTS:
-        await deps.store.set_status(
-            session_id,
-            status.model_copy(
-                update={
-                    "status": JobState.FAILED,
-                    "stage": "gave up",
-                    "message": f"the worker was lost {record.attempt} times; retry to go on",
-                }
-            ),
-        )
+        message = f"the worker was lost {record.attempt} times; retry to go on"
+        await deps.store.set_status(session_id, status.failed_at("gave up", message))
         return 0
     log.warning("session %s: no live worker holds it; re-queuing", session_id)
     await deps.store.enqueue(session_id, message="re-queued after its worker was lost")

@@ -1,6 +1,6 @@
-"""Fakes at the edges: FakeRegistry (dict-backed) and FakeUpstreams (Crossref, DataCite and doi.org
-answering through aioresponses the way the real services do: shuffled batches, absent misses,
-plain-text 404s, 414 for long request lines, per-entry RA statuses)."""
+"""Fakes at the edges: FakeSource (a dict-backed BatchRegistry) and FakeUpstreams (Crossref,
+DataCite and doi.org answering through aioresponses the way the real services do: shuffled batches,
+absent misses, plain-text 404s, 414 for long request lines, per-entry RA statuses)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import random
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +23,9 @@ from aiohttp import ClientResponse
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
-from cco_enrich.doi import DOI, doi_prefix
+from cco_enrich.doi import DOI
 from cco_enrich.models import Work
+from cco_enrich.registries import BatchResult
 from cco_enrich.registries.limits import PoolLimiter
 
 Handler = Callable[..., CallbackResult]
@@ -56,17 +57,30 @@ def load(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
-@dataclass
-class FakeRegistry:
-    """A Registry in a dict; records every DOI it is asked about."""
+@dataclass(eq=False)
+class FakeSource:
+    """A BatchRegistry in a dict: batches of `batch_size`; records every batch and single asked."""
 
     name: str
-    works: dict[str, Work] = field(default_factory=dict)
-    calls: list[str] = field(default_factory=list)
+    works: dict[DOI, Work] = field(default_factory=dict)
+    batch_size: int = 2
+    batches: list[list[DOI]] = field(default_factory=list)
+    singles: list[DOI] = field(default_factory=list)
 
-    async def lookup(self, doi: DOI) -> Work | None:
-        self.calls.append(doi)
-        return self.works.get(doi)
+    def pack(self, dois: Sequence[DOI]) -> tuple[list[list[DOI]], list[DOI]]:
+        size = self.batch_size
+        return [list(dois[i : i + size]) for i in range(0, len(dois), size)], []
+
+    async def resolve_batch(self, dois: Sequence[DOI]) -> BatchResult:
+        self.batches.append(list(dois))
+        works = {d: self.works[d] for d in dois if d in self.works}
+        return BatchResult(works=works, missing=[d for d in dois if d not in works])
+
+    async def resolve(self, doi: DOI) -> BatchResult:
+        self.singles.append(doi)
+        if doi in self.works:
+            return BatchResult(works={doi: self.works[doi]})
+        return BatchResult(not_found={doi: f"{self.name} has no record of this DOI"})
 
 
 def crossref_record(doi: str, title: str = "A title") -> dict[str, Any]:
@@ -213,7 +227,7 @@ class FakeUpstreams:
         elif lowered in self.agencies:
             agency = self.agencies[lowered]
         elif self._exists(lowered):
-            agency = self.agencies.get(doi_prefix(DOI(lowered)))
+            agency = self.agencies.get(lowered.split("/", 1)[0])
         else:
             agency = None
         return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import aiohttp
@@ -11,7 +12,7 @@ from aioresponses import aioresponses
 
 from cco_enrich.doi import DOI
 from cco_enrich.enrichment import enrich
-from cco_enrich.models import Outcome, ResourceStatus
+from cco_enrich.models import Outcome, ResourceStatus, Work
 from cco_enrich.registries import (
     MemoryPrefixCache,
     PoolLimit,
@@ -24,6 +25,7 @@ from tests.fakes import (
     CROSSREF_URL,
     DATACITE_URL,
     DOI_URL,
+    FakeSource,
     FakeUpstreams,
     crossref_record,
     datacite_attributes,
@@ -319,3 +321,34 @@ async def test_requests_started_counts_every_pool(
         "datacite": upstreams.calls["datacite-list"] + upstreams.calls["datacite-single"],
         "doi-org": upstreams.calls["doi-ra"] + upstreams.calls["doi-cn"],
     }
+
+
+async def test_a_source_in_the_source_list_gets_its_agency_s_dois_in_batches(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams
+) -> None:
+    """A new source plugs in through the source list alone: the engine names no source."""
+    medra = FakeSource("medra", works={MEDRA: Work(doi=MEDRA, registry="medra", title="M")})
+    regs = registries(http)
+    regs = dataclasses.replace(regs, by_agency={**regs.by_agency, "medra": medra})
+    collect = Collector()
+    await enrich([MEDRA, MEDRA_GONE, DOI("10.1000/a")], regs, collect)
+    outcomes = collect.by_doi
+    assert outcomes[MEDRA].work == Work(doi=MEDRA, registry="medra", title="M")
+    assert outcomes[MEDRA_GONE].error == "doi.org: this DOI does not exist"
+    assert outcomes["10.1000/a"].status is ResourceStatus.ENRICHED
+    assert (medra.batches, medra.singles) == ([[MEDRA, MEDRA_GONE]], [])
+    # the prefixes; then the DOI the batch left out. Content negotiation is never asked.
+    assert upstreams.calls == {"doi-ra": 2, "crossref-list": 1}
+
+
+async def test_a_doi_its_source_left_out_and_doi_org_confirms_gets_a_single_lookup_there(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams
+) -> None:
+    upstreams.agencies[MEDRA_GONE] = "mEDRA"  # doi.org knows it; the batch did not
+    medra = FakeSource("medra")
+    regs = registries(http)
+    regs = dataclasses.replace(regs, by_agency={**regs.by_agency, "medra": medra})
+    collect = Collector()
+    await enrich([MEDRA_GONE], regs, collect)
+    assert collect.by_doi[MEDRA_GONE].error == "medra has no record of this DOI"
+    assert (medra.batches, medra.singles) == ([[MEDRA_GONE]], [MEDRA_GONE])

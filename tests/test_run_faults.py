@@ -21,7 +21,8 @@ from cco_enrich.errors import LeaseLostError
 from cco_enrich.models import JobState, Outcome, Resource, ResourceStatus, Work
 from cco_enrich.runner import OnOutcomes, SessionRun
 from cco_enrich.settings import Settings
-from cco_enrich.store import LEASE_KEY, LEASE_RECLAIMED, RESOURCES_KEY, SessionStore
+from cco_enrich.store import LEASE_RECLAIMED, SessionStore
+from cco_enrich.store.keys import LEASE_KEY, RESOURCES_KEY
 from cco_enrich.worker import shutdown, startup, sweep_sessions
 
 DOIS = [DOI(f"10.1000/{i}") for i in range(6)]

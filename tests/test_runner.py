@@ -7,11 +7,17 @@ from collections.abc import Sequence
 
 import pytest
 
-from cco_enrich.cache import OutcomeCache
 from cco_enrich.doi import DOI
-from cco_enrich.models import JobState, Outcome, Resource, ResourceStatus, Work
+from cco_enrich.models import (
+    FORCE_RESET_STATUSES,
+    JobState,
+    Outcome,
+    Resource,
+    ResourceStatus,
+    Work,
+)
 from cco_enrich.runner import OnOutcomes, SessionRun
-from cco_enrich.store import SessionStore
+from cco_enrich.store import OutcomeCache, SessionStore
 
 DOIS = [DOI(f"10.1000/{i}") for i in range(10)]
 
@@ -119,6 +125,39 @@ async def test_cancel_request_stops_the_run_and_keeps_saved_work(store: SessionS
     assert [r.status for r in saved[:4]] == [ResourceStatus.ENRICHED] * 3 + [ResourceStatus.PENDING]
 
 
+async def test_deleting_a_running_session_stops_it_without_writing_it_back(
+    store: SessionStore,
+) -> None:
+    job_id = await _queued(store)
+    task = asyncio.create_task(
+        SessionRun(store, "session-1", worker_id="w", job_id=job_id).execute(
+            FakeResolver(batch=3, stop_after=1)
+        )
+    )
+    while (await store.status("session-1")).done < 4:  # noqa: ASYNC110 - polls state in Redis
+        await asyncio.sleep(0.01)
+    await store.delete("session-1")
+    assert await asyncio.wait_for(task, timeout=3) is None
+    assert not await store.exists("session-1")
+    assert await store.redis.keys("cco:session:session-1*") == []
+
+
+async def test_a_run_whose_lease_was_taken_leaves_the_session_to_the_new_holder(
+    store: SessionStore,
+) -> None:
+    job_id = await _queued(store)
+    run = SessionRun(store, "session-1", worker_id="w1", job_id=job_id, lease_ttl_s=0.3)
+    task = asyncio.create_task(run.execute(FakeResolver(batch=3, stop_after=1)))
+    while (await store.status("session-1")).done < 4:  # noqa: ASYNC110 - polls state in Redis
+        await asyncio.sleep(0.01)
+    await store.release_lease("session-1", "w1")  # as if it expired while w1 was stuck
+    assert await store.acquire_lease("session-1", "w2", 10)
+    assert await asyncio.wait_for(task, timeout=3) is None
+    status = await store.status("session-1")
+    assert status.status is JobState.RUNNING  # w2 goes on; w1 wrote no end state
+    assert await store.lease_holder("session-1") == "w2"
+
+
 async def test_a_stale_job_does_nothing(store: SessionStore) -> None:
     old_job = await _queued(store)
     await store.enqueue("session-1")
@@ -156,27 +195,13 @@ async def test_cached_outcomes_are_not_looked_up_again(store: SessionStore) -> N
     assert (final.enriched, final.not_found) == (9, 1)
 
 
-async def test_an_unreadable_cache_entry_is_a_miss(store: SessionStore) -> None:
-    cache = OutcomeCache(store.redis, ttl_s=60, not_found_ttl_s=10)
-    await store.redis.set("cco:cache:doi:10.1000/1", b'{"work": "from an older release"}')
-    await cache.put_many([Outcome.not_found(DOI("10.1000/2"), "doi.org: DOI does not exist")])
-    found = await cache.get_many([DOI("10.1000/1"), DOI("10.1000/2")])
-    assert list(found) == ["10.1000/2"]
-    assert found[DOI("10.1000/2")].error == "doi.org: DOI does not exist"
-
-
 async def test_a_forced_run_looks_everything_up_past_the_cache(store: SessionStore) -> None:
     cache = OutcomeCache(store.redis, ttl_s=60, not_found_ttl_s=10)
     job_id = await _queued(store)
     await SessionRun(store, "session-1", worker_id="w", job_id=job_id, cache=cache).execute(
         FakeResolver()
     )
-    resources = await store.resources("session-1")
-    await store.checkpoint(
-        "session-1",
-        {i: r.reset() for i, r in enumerate(resources) if r.doi},
-        await store.status("session-1"),
-    )
+    assert await store.reset_resources("session-1", FORCE_RESET_STATUSES) == len(DOIS)
     forced_job = await store.enqueue("session-1", refresh=True)
     again = FakeResolver()
     await SessionRun(store, "session-1", worker_id="w", job_id=forced_job, cache=cache).execute(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cco_enrich.settings import Settings
+from cco_enrich.settings import Settings, redact_url
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -38,3 +38,12 @@ def test_without_mailto_the_user_agent_names_no_contact(monkeypatch: pytest.Monk
     settings = Settings()
     assert not settings.is_polite
     assert "mailto" not in settings.user_agent
+
+
+def test_the_redis_password_never_shows_in_the_settings() -> None:
+    settings = Settings(redis_url="redis://cco:pw-secret@redis:6379/0", api_token="tok-secret")
+    assert "pw-secret" not in repr(settings)
+    assert "tok-secret" not in repr(settings)
+    assert settings.redis_url_redacted == "redis://cco:***@redis:6379/0"
+    assert redact_url("redis://:pw@redis/0") == "redis://:***@redis/0"
+    assert redact_url("redis://redis:6379/0") == "redis://redis:6379/0"

@@ -11,13 +11,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from cco_enrich.errors import WebhookRefusedError
 from cco_enrich.models import JobState, ProcessingStatus
 from cco_enrich.webhooks import (
     SIGNATURE_HEADER,
-    WebhookRefusedError,
     WebhookSender,
     check_callback_url,
     sign,
+    verify_signature,
 )
 
 STATUS = ProcessingStatus(status=JobState.COMPLETED, total=3, done=3, enriched=3, percent=100.0)
@@ -46,10 +47,10 @@ def test_public_urls_pass_and_private_ones_can_be_allowed() -> None:
     assert check_callback_url("http://127.0.0.1:9/hook", allow_private=True)
 
 
-def test_signature_is_hmac_sha256_of_the_exact_body() -> None:
+def test_signature_is_hmac_sha256_of_the_time_and_the_exact_body() -> None:
     body = b'{"a":1}'
-    expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert sign(body, "s3cret") == f"sha256={expected}"
+    expected = hmac.new(b"s3cret", b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert sign(body, "s3cret", timestamp=1700000000) == f"t=1700000000,v1={expected}"
 
 
 @pytest.fixture
@@ -80,9 +81,9 @@ async def test_delivery_is_signed_and_retried_after_a_5xx(
     url, received, bodies = receiver
     async with aiohttp.ClientSession() as http:
         sender = WebhookSender(http, secret="s3cret", allow_private=True, wait_initial_s=0)
-        assert await sender.send(url, "session-1", STATUS)
+        assert (await sender.send(url, "session-1", STATUS)).delivered
     assert len(received) == 2
-    assert received[-1].headers[SIGNATURE_HEADER] == sign(bodies[-1], "s3cret")
+    assert verify_signature(received[-1].headers[SIGNATURE_HEADER], bodies[-1], "s3cret")
     payload = json.loads(bodies[-1])
     assert payload["session_id"] == "session-1"
     assert payload["processing_status"]["status"] == "completed"
@@ -94,11 +95,13 @@ async def test_a_private_url_is_not_called_unless_allowed(
     url, received, _ = receiver
     async with aiohttp.ClientSession() as http:
         sender = WebhookSender(http, secret=None, allow_private=False, wait_initial_s=0)
-        assert not await sender.send(url, "session-1", STATUS)
+        assert not (await sender.send(url, "session-1", STATUS)).delivered
     assert received == []
 
 
 async def test_giving_up_returns_false_without_raising() -> None:
     async with aiohttp.ClientSession() as http:
         sender = WebhookSender(http, secret=None, allow_private=True, attempts=2, wait_initial_s=0)
-        assert not await sender.send("http://127.0.0.1:9/nothing-listens", "s", STATUS)
+        delivery = await sender.send("http://127.0.0.1:9/nothing-listens", "s", STATUS)
+    assert not delivery.delivered
+    assert delivery.attempts == 2

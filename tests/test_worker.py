@@ -156,7 +156,7 @@ async def test_a_finished_session_calls_its_webhook(
     from aiohttp import web
 
     from cco_enrich.ingest import IdentifierListIngestor
-    from cco_enrich.webhooks import SIGNATURE_HEADER, sign
+    from cco_enrich.webhooks import SIGNATURE_HEADER, verify_signature
 
     received: list[tuple[bytes, str]] = []
 
@@ -186,9 +186,12 @@ async def test_a_finished_session_calls_its_webhook(
         await runner.cleanup()
     assert len(received) == 1
     body, signature = received[0]
-    assert signature == sign(body, "s3cret")
+    assert verify_signature(signature, body, "s3cret")
     assert b'"status":"completed"' in body
     assert b'"session_id":"session-hook"' in body
+    [delivery] = await store.webhook_deliveries("session-hook")
+    assert (delivery.delivered, delivery.status_code, delivery.attempts) == (True, 204, 1)
+    assert delivery.event == "session.completed"
 
 
 async def test_a_small_session_finishes_before_a_big_one_started_earlier(

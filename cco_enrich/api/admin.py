@@ -19,6 +19,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from cco_enrich.api.errors import error_response
+from cco_enrich.api.headers import SECURITY_HEADERS
 from cco_enrich.api.responses import JSONResponse
 from cco_enrich.models import utc_now
 
@@ -40,17 +41,7 @@ UNAUTHORIZED_MESSAGE = (
     "Admin access needs the CCO_ADMIN_TOKEN: send `Authorization: Bearer TOKEN`, "
     "or log in at /admin."
 )
-# The pages carry no inline script or style, so the policy can forbid both outright.
-PAGE_HEADERS = {
-    "Cache-Control": "no-cache",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-        "form-action 'self'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+PAGE_HEADERS = {"Cache-Control": "no-cache", **SECURITY_HEADERS}
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="cco_enrich admin"'}
 
 

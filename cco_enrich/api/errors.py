@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cco_enrich.api.headers import SECURITY_HEADERS
 from cco_enrich.api.responses import JSONResponse
 from cco_enrich.errors import (
+    BodyTimeoutError,
     InputError,
     InputTooLargeError,
+    LimitExceededError,
     SessionBusyError,
     SessionNotFoundError,
+    UnknownFormatError,
+    UnknownStatusError,
+    UnsupportedMediaTypeError,
 )
-from cco_enrich.exports import UnknownFormatError
+from cco_enrich.store import STORE_UNAVAILABLE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +33,12 @@ _HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
+    429: "too_many_requests",
     503: "unavailable",
 }
 
@@ -66,8 +73,30 @@ async def _invalid_input(request: Request, exc: Exception) -> Response:
     return error_response(422, "invalid_input", str(exc))
 
 
+async def _unsupported_media_type(request: Request, exc: Exception) -> Response:
+    return error_response(415, "unsupported_media_type", str(exc))
+
+
+async def _unknown_status(request: Request, exc: Exception) -> Response:
+    return error_response(400, "bad_request", str(exc))
+
+
 async def _unknown_format(request: Request, exc: Exception) -> Response:
     return error_response(400, "unknown_format", str(exc))
+
+
+async def _limit_exceeded(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LimitExceededError)
+    response = error_response(429, "too_many_requests", str(exc))
+    response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+    return response
+
+
+async def _body_timeout(request: Request, exc: Exception) -> Response:
+    # The client is still (slowly) sending: close the connection rather than wait for the rest.
+    response = error_response(408, "request_timeout", str(exc))
+    response.headers["Connection"] = "close"
+    return response
 
 
 async def _redis_down(request: Request, exc: Exception) -> Response:
@@ -79,7 +108,12 @@ async def _redis_down(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("%s %s failed", request.method, request.url.path)
-    return error_response(500, "internal_error", "Something went wrong on our side; it is logged.")
+    response = error_response(
+        500, "internal_error", "Something went wrong on our side; it is logged."
+    )
+    # Starlette sends this answer from outside every middleware: add the headers here.
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 EXCEPTION_HANDLERS = {
@@ -87,9 +121,12 @@ EXCEPTION_HANDLERS = {
     SessionNotFoundError: _session_not_found,
     SessionBusyError: _session_busy,
     InputTooLargeError: _too_large,
+    UnsupportedMediaTypeError: _unsupported_media_type,
+    UnknownStatusError: _unknown_status,
     InputError: _invalid_input,
     UnknownFormatError: _unknown_format,
-    RedisConnectionError: _redis_down,
-    RedisTimeoutError: _redis_down,
+    LimitExceededError: _limit_exceeded,
+    BodyTimeoutError: _body_timeout,
+    **dict.fromkeys(STORE_UNAVAILABLE_ERRORS, _redis_down),
     Exception: _unexpected,
 }

@@ -7,10 +7,12 @@ carries its stream id as `id:`, so a reconnecting EventSource resumes with `Last
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 from sse_starlette import EventSourceResponse
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,6 +23,8 @@ from cco_enrich.store import ProgressEvent, SessionStore
 
 WAIT_S = 5.0
 PING_S = 15
+EVENT_ID = re.compile(r"^[0-9]{1,20}(?:-[0-9]{1,20})?$")
+_MAX_ID_PART = 2**64 - 1  # Redis stream ids are two unsigned 64-bit numbers
 
 
 def _status_event(event_id: str, status: ProcessingStatus) -> dict[str, Any]:
@@ -90,14 +94,24 @@ async def _follow(
                 return
 
 
+def _last_event_id(request: Request) -> str | None:
+    """The event id to resume after (header or `?last_event_id=`), checked before Redis sees it."""
+    raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+    if not raw:
+        return None
+    if not EVENT_ID.match(raw) or any(int(part) > _MAX_ID_PART for part in raw.split("-")):
+        msg = f"Last-Event-ID {raw[:40]!r} is not an event id; send back an `id:` we sent."
+        raise HTTPException(400, msg)
+    return raw
+
+
 async def session_events(request: Request) -> Response:
     """Stream processing_status events until the session reaches a terminal state."""
     state = _state(request)
     session_id = _session_id(request)
     await state.store.status(session_id)  # a 404 now, before the stream starts
-    last_id = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
     return EventSourceResponse(
-        _follow(request, state.hub, session_id, last_id or None),
+        _follow(request, state.hub, session_id, _last_event_id(request)),
         ping=PING_S,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -12,10 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
-from cco_enrich.store import ProgressEvent, SessionStore
+from cco_enrich.store import STORE_UNAVAILABLE_ERRORS, ProgressEvent, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +77,7 @@ class EventHub:
             try:
                 self.reads += 1
                 events = await self.store.events_after(session_id, feed.cursor, block_ms=BLOCK_MS)
-            except (RedisConnectionError, RedisTimeoutError) as exc:
+            except STORE_UNAVAILABLE_ERRORS as exc:
                 log.warning("session %s: event stream unreadable (%s); retrying", session_id, exc)
                 await asyncio.sleep(1)
                 continue

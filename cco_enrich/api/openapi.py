@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from cco_enrich._version import __version__
 from cco_enrich.api.responses import JSONResponse
-from cco_enrich.models import ProcessingStatus, Resource, Session
+from cco_enrich.models import ProcessingStatus, Resource, ResourceStatus, Session
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _SESSION_ID = {
@@ -37,7 +37,10 @@ def _errors(*codes: int) -> dict[str, Any]:
         413: "Too large",
         415: "Unsupported media type",
         422: "Unreadable input",
-        401: "Admin token missing or wrong",
+        401: "Token missing or wrong",
+        408: "The body arrived too slowly (CCO_BODY_TIMEOUT_S)",
+        429: "Over a limit (CCO_RATE_LIMIT_PER_MIN, CCO_MAX_QUEUED_SESSIONS); see Retry-After",
+        503: "Redis is unreachable; try again shortly",
     }
     return {str(code): _answer(text[code], _ERROR) for code in codes}
 
@@ -51,6 +54,19 @@ def _flag(name: str, description: str) -> dict[str, Any]:
         "description": description,
     }
 
+
+# Query values with control characters are refused (400) before any handler runs.
+NO_CONTROL_CHARACTERS = "^[^\\x00-\\x1f\\x7f]*$"
+EVENT_ID_PATTERN = "^[0-9]{1,20}(-[0-9]{1,20})?$"
+_STATUSES = "|".join(s.value for s in ResourceStatus)
+_STATUS_LIST = f"^({_STATUSES})(,({_STATUSES}))*$"
+_CALLBACK_URL = {
+    "name": "callback_url",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "pattern": NO_CONTROL_CHARACTERS},
+    "description": "A URL to POST the final status to (a signed webhook)",
+}
 
 OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "/healthz": {
@@ -74,7 +90,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "/api/sessions": {
         "post": {
             "summary": "Create a session from a list of identifiers",
-            "parameters": [_flag("enrich", "Also queue the enrichment at once")],
+            "parameters": [_flag("enrich", "Also queue the enrichment at once"), _CALLBACK_URL],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -95,7 +111,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             },
             "responses": {
                 "201": _answer("Created", {"$ref": "#/components/schemas/SessionCreated"}),
-                **_errors(413, 415, 422),
+                **_errors(413, 415, 422, 429),
             },
         }
     },
@@ -108,7 +124,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                     "name": "status",
                     "in": "query",
                     "required": False,
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "pattern": _STATUS_LIST},
                     "description": "Only resources in these statuses (comma-separated)",
                 },
             ],
@@ -140,7 +156,29 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                 "Events `status` (processing_status) and `resources` (changed resources by "
                 "position); `id:` on each; honours Last-Event-ID."
             ),
-            "parameters": [_SESSION_ID],
+            "parameters": [
+                _SESSION_ID,
+                {
+                    "name": "last_event_id",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": EVENT_ID_PATTERN},
+                    "description": "Resume after this event id (as the Last-Event-ID header)",
+                },
+                {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": EVENT_ID_PATTERN},
+                },
+                {
+                    "name": "token",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": NO_CONTROL_CHARACTERS},
+                    "description": "CCO_API_TOKEN, for EventSource (which cannot send headers)",
+                },
+            ],
             "responses": {
                 "200": _answer("Event stream", {"type": "string"}, "text/event-stream"),
                 **_errors(404),
@@ -153,26 +191,21 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "parameters": [
                 _SESSION_ID,
                 _flag("force", "Re-resolve every DOI"),
-                {
-                    "name": "callback_url",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string"},
-                },
+                _CALLBACK_URL,
             ],
             "responses": {
                 "202": _answer("Queued", {"$ref": "#/components/schemas/Queued"}),
-                **_errors(404, 409, 422),
+                **_errors(404, 409, 422, 429),
             },
         }
     },
     "/api/sessions/{session_id}/retry": {
         "post": {
             "summary": "Re-run only the failed resources",
-            "parameters": [_SESSION_ID],
+            "parameters": [_SESSION_ID, _CALLBACK_URL],
             "responses": {
                 "202": _answer("Queued", {"$ref": "#/components/schemas/Queued"}),
-                **_errors(404, 409),
+                **_errors(404, 409, 422, 429),
             },
         }
     },
@@ -202,6 +235,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                         "default": "jsonld",
                     },
                 },
+                _flag("inline", "Content-Disposition inline (view in the browser), not attachment"),
             ],
             "responses": {
                 "200": _answer("The export", {"type": "string"}, "application/octet-stream"),
@@ -212,7 +246,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "/admin": {
         "get": {
             "summary": "The admin page (needs CCO_ADMIN_TOKEN)",
-            "responses": {"200": _answer("HTML", {"type": "string"}, "text/html"), **_errors(404)},
+            "responses": {
+                "200": _answer("HTML", {"type": "string"}, "text/html"),
+                "401": _answer("The login form", {"type": "string"}, "text/html"),
+                "404": _answer("Admin is disabled", {"type": "string"}, "text/html"),
+            },
         }
     },
     "/admin/login": {
@@ -225,7 +263,14 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                     }
                 }
             },
-            "responses": {"303": _answer("Logged in"), **_errors(401, 404)},
+            "responses": {
+                "303": _answer("Logged in"),
+                **_errors(400),
+                "401": _answer(
+                    "Wrong token: the login form again", {"type": "string"}, "text/html"
+                ),
+                "404": _answer("Admin is disabled", {"type": "string"}, "text/html"),
+            },
         }
     },
     "/admin/logout": {
@@ -250,9 +295,48 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+def _add_common_answers(operations: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """What any `/api/*` call may answer: a bad query, no token, Redis down; a slow body."""
+    for path, methods in operations.items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in methods.items():
+            common = _errors(400, 401, 503, *((408,) if method == "post" else ()))
+            operation["responses"] = {**common, **operation["responses"]}
+            operation.setdefault("security", API_SECURITY)
+
+
+# The token is needed only when CCO_API_TOKEN is set: `{}` says calls without it may work.
+API_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {}]
+_add_common_answers(OPERATIONS)
+OPERATIONS["/api/sessions/{session_id}/events"]["get"]["security"] = [
+    {"bearer": []},
+    {"token_query": []},
+    {},
+]
+
+
+def _create_shape(list_key: str, metadata_key: str) -> dict[str, Any]:
+    """One of the two JSON bodies POST /api/sessions takes: a list and optional metadata."""
+    return {
+        "type": "object",
+        "required": [list_key],
+        "additionalProperties": False,
+        "properties": {
+            list_key: {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "minLength": 1},
+            },
+            metadata_key: {"type": "object"},
+            "callback_url": {"type": "string"},
+        },
+    }
+
+
 def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The OpenAPI document; pydantic gives the schemas of our models."""
-    components = {
+    components: dict[str, dict[str, Any]] = {
         "Error": {
             "type": "object",
             "required": ["error"],
@@ -273,6 +357,10 @@ def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None
                 "resource_pids": {"type": "array", "items": {"type": "string"}},
                 "callback_url": {"type": "string"},
             },
+            "oneOf": [
+                _create_shape("identifiers", "metadata"),
+                _create_shape("resource_pids", "cco_metadata"),
+            ],
         },
         "SessionCreated": {
             "type": "object",
@@ -300,7 +388,10 @@ def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None
         "paths": {**OPERATIONS, **(extra_paths or {})},
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "token_query": {"type": "apiKey", "in": "query", "name": "token"},
+            },
         },
     }
 

@@ -9,17 +9,29 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cco_enrich.api.hub import EventHub
+from cco_enrich.api.limits import check_queue_room, check_session_rate
 from cco_enrich.api.responses import JSONResponse
-from cco_enrich.errors import InputError, InputTooLargeError, SessionBusyError, SessionNotFoundError
+from cco_enrich.errors import (
+    InputError,
+    InputTooLargeError,
+    SessionBusyError,
+    SessionNotFoundError,
+    UnknownStatusError,
+    UnsupportedMediaTypeError,
+)
 from cco_enrich.exports import render_export
 from cco_enrich.ingest import READABLE_MEDIA_TYPES, IdentifierListIngestor, IngestResult
-from cco_enrich.models import JobState, ProcessingStatus, ResourceStatus, utc_now
-from cco_enrich.store import SessionStore, count_statuses
+from cco_enrich.models import (
+    FORCE_RESET_STATUSES,
+    RETRY_RESET_STATUSES,
+    JobState,
+    ResourceStatus,
+)
+from cco_enrich.store import SessionStore
 from cco_enrich.webhooks import check_callback_url
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -63,13 +75,18 @@ def _flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "").lower() in ("1", "true", "yes")
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+def _refuse_declared_oversize(request: Request, limit: int) -> None:
+    """Refuse an upload whose Content-Length is over `limit` before reading any of it."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         msg = (
             f"the upload is {int(declared):,} bytes; the limit is {limit:,} (CCO_MAX_UPLOAD_BYTES)."
         )
         raise InputTooLargeError(msg)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    _refuse_declared_oversize(request, limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -86,24 +103,14 @@ async def _ingest(request: Request, state: ApiState) -> IngestResult:
     if media_type == "multipart/form-data":
         return await _ingest_form(request, state)
     if media_type not in READABLE_MEDIA_TYPES:
-        raise HTTPException(
-            415,
-            f"Content-Type {media_type or 'missing'!r} is not supported; send application/json, "
-            "text/plain, text/csv, application/x-bibtex or a multipart/form-data file upload.",
-        )
+        raise UnsupportedMediaTypeError(media_type)
     body = await _read_body(request, state.max_upload_bytes)
     # Parsing 10,000 identifiers takes a while: off the event loop, so SSE and polling go on.
     return await run_in_threadpool(state.ingestor.ingest_body, body, media_type)
 
 
 async def _ingest_form(request: Request, state: ApiState) -> IngestResult:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > state.max_upload_bytes:
-        msg = (
-            f"the upload is {int(declared):,} bytes; the limit is {state.max_upload_bytes:,} "
-            "(CCO_MAX_UPLOAD_BYTES)."
-        )
-        raise InputTooLargeError(msg)
+    _refuse_declared_oversize(request, state.max_upload_bytes)
     async with request.form(max_files=1, max_part_size=state.max_upload_bytes) as form:
         upload = form.get("file")
         text = form.get("identifiers")
@@ -122,6 +129,9 @@ async def _ingest_form(request: Request, state: ApiState) -> IngestResult:
 async def create_session(request: Request) -> Response:
     """POST /api/sessions: store a hollow CCO; `?enrich=true` also queues its enrichment."""
     state = _state(request)
+    await check_session_rate(request)
+    if _flag(request, "enrich"):
+        await check_queue_room(request)
     result = await _ingest(request, state)
     callback_url = result.callback_url or request.query_params.get("callback_url")
     if callback_url:
@@ -151,14 +161,14 @@ async def get_session(request: Request) -> Response:
     session = await store.load(session_id)
     await store.touch(session_id)
     body = session.model_dump(mode="json")
+    deliveries = await store.webhook_deliveries(session_id)
+    body["webhook_deliveries"] = [d.model_dump(mode="json") for d in deliveries]
     wanted = request.query_params.get("status")
     if wanted:
         statuses = set(wanted.split(","))
         unknown = statuses - {s.value for s in ResourceStatus}
         if unknown:
-            raise HTTPException(
-                400, f"unknown status {sorted(unknown)}; use {[s.value for s in ResourceStatus]}"
-            )
+            raise UnknownStatusError(unknown, [s.value for s in ResourceStatus])
         body["resources"] = [r for r in body["resources"] if r["status"] in statuses]
     return JSONResponse(body)
 
@@ -171,38 +181,20 @@ async def get_status(request: Request) -> Response:
     return JSONResponse(status.model_dump(mode="json"))
 
 
-async def _reset(store: SessionStore, session_id: str, statuses: set[ResourceStatus]) -> int:
-    """Put resources in `statuses` back to pending; returns how many."""
-    resources = await store.resources(session_id)
-    changed = {i: r.reset() for i, r in enumerate(resources) if r.doi and r.status in statuses}
-    if changed:
-        for i, resource in changed.items():
-            resources[i] = resource
-        current = await store.status(session_id)
-        status = ProcessingStatus.from_counts(
-            count_statuses(resources),
-            status=current.status,
-            stage=current.stage,
-            message=current.message,
-            updated_at=utc_now(),
-        )
-        await store.checkpoint(session_id, changed, status)
-    return len(changed)
-
-
 async def _start(
-    request: Request, reset: set[ResourceStatus], *, refresh: bool = False
+    request: Request, reset: frozenset[ResourceStatus], *, refresh: bool = False
 ) -> Response:
     store = _state(request).store
     session_id = _session_id(request)
     current = await store.status(session_id)
     if current.status.is_active:
         raise SessionBusyError(session_id, current.status.value)
+    await check_queue_room(request)  # before anything changes: a 429 leaves the session as it was
     callback_url = request.query_params.get("callback_url")
     if callback_url:
         check_callback_url(callback_url, allow_private=_state(request).webhook_allow_private)
         await store.set_callback_url(session_id, callback_url)
-    reset_count = await _reset(store, session_id, reset) if reset else 0
+    reset_count = await store.reset_resources(session_id, reset) if reset else 0
     job_id = await store.enqueue(session_id, refresh=refresh)
     return JSONResponse(
         {"job_id": job_id, "status": JobState.QUEUED.value, "reset": reset_count},
@@ -214,13 +206,12 @@ async def _start(
 async def enrich_session(request: Request) -> Response:
     """POST /api/sessions/{id}/enrich: queue the pending resources (`?force=true`: all DOIs)."""
     force = _flag(request, "force")
-    everything = {ResourceStatus.ENRICHED, ResourceStatus.NOT_FOUND, ResourceStatus.FAILED}
-    return await _start(request, everything if force else set(), refresh=force)
+    return await _start(request, FORCE_RESET_STATUSES if force else frozenset(), refresh=force)
 
 
 async def retry_session(request: Request) -> Response:
     """POST /api/sessions/{id}/retry: look up again only the `failed` resources."""
-    return await _start(request, {ResourceStatus.FAILED})
+    return await _start(request, RETRY_RESET_STATUSES)
 
 
 async def cancel_session(request: Request) -> Response:
@@ -232,14 +223,7 @@ async def cancel_session(request: Request) -> Response:
         await store.request_cancel(session_id)
         if await store.lease_holder(session_id) is None:
             # Not running anywhere: no worker will see the flag soon, so say it ourselves.
-            current = current.model_copy(
-                update={
-                    "status": JobState.CANCELLED,
-                    "stage": "cancelled",
-                    "message": "cancelled before a worker took it",
-                    "updated_at": utc_now(),
-                }
-            )
+            current = current.cancelled("cancelled before a worker took it")
             await store.set_status(session_id, current)
     return JSONResponse(current.model_dump(mode="json"), 202 if current.status.is_active else 200)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cco_enrich.errors import EnrichError
+from cco_enrich.errors import UnknownFormatError
 from cco_enrich.exports.bibtex import render_bibtex
 from cco_enrich.exports.csl import render_csl_json
 from cco_enrich.exports.jsonld import render_jsonld
@@ -39,14 +39,6 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
 }
 
 
-class UnknownFormatError(EnrichError, ValueError):
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"Unknown export format {name!r}; use one of: {', '.join(EXPORT_FORMATS)}."
-        )
-        self.name = name
-
-
 def render_export(session: Session, format_name: str) -> tuple[str, str, str]:
     """The session as `format_name`: (text, media type, file name).
 
@@ -55,14 +47,13 @@ def render_export(session: Session, format_name: str) -> tuple[str, str, str]:
     """
     export = EXPORT_FORMATS.get(format_name.strip().lower())
     if export is None:
-        raise UnknownFormatError(format_name)
+        raise UnknownFormatError(format_name, EXPORT_FORMATS)
     return export.render(session), export.media_type, export_filename(session, export.extension)
 
 
 __all__ = [
     "EXPORT_FORMATS",
     "ExportFormat",
-    "UnknownFormatError",
     "export_filename",
     "render_export",
 ]

@@ -1,5 +1,7 @@
 """get_json(): one GET through a pool's limiter, with timeout and retries; HTTP status -> errors.
 
+One request only: how DOIs are grouped into requests is batching.py's business.
+
 Status handling, the same for every registry:
 - 200: parsed JSON (an unparseable body is retried, like 5xx);
 - 404: None, an answer: never retried and never parsed (Crossref sends plain text);
@@ -15,25 +17,21 @@ import asyncio
 import logging
 import math
 import random
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 import orjson
 from yarl import URL
 
-from cco_enrich.doi import DOI
 from cco_enrich.errors import BatchRejectedError, RegistryError, RegistryUnavailableError
-from cco_enrich.models import Work
 from cco_enrich.registries.limits import PoolLimiter
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 JSON = "application/json"
 CSL_JSON = "application/vnd.citationstyles.csl+json"
@@ -224,111 +222,3 @@ def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> float 
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def pack_terms(items: Sequence[T], encode: Callable[[T], str], *, room: int) -> list[list[T]]:
-    """Greedy groups of `items` whose encoded terms, joined by 1-byte separators, fit in `room`.
-
-    An item too long even on its own still gets a group of its own; callers route it elsewhere.
-    """
-    groups: list[list[T]] = []
-    current: list[T] = []
-    used = 0
-    for item in items:
-        size = len(encode(item)) + (1 if current else 0)
-        if current and used + size > room:
-            groups.append(current)
-            current, used, size = [], 0, size - 1
-        current.append(item)
-        used += size
-    if current:
-        groups.append(current)
-    return groups
-
-
-def split_into_batches(
-    dois: Sequence[DOI],
-    encode: Callable[[DOI], str],
-    *,
-    room: int,
-    max_size: int,
-    can_batch: Callable[[DOI], bool],
-) -> tuple[list[list[DOI]], list[DOI]]:
-    """Batches whose encoded terms fit in `room` (at most `max_size` DOIs each), and the DOIs
-    that must be looked up one at a time (not batchable, or too long for any request line)."""
-    batchable: list[DOI] = []
-    singles: list[DOI] = []
-    for doi in dois:
-        fits = can_batch(doi) and len(encode(doi)) <= room
-        (batchable if fits else singles).append(doi)
-    batches = [
-        batch[i : i + max_size]
-        for batch in pack_terms(batchable, encode, room=room)
-        for i in range(0, len(batch), max_size)
-    ]
-    return batches, singles
-
-
-@dataclass(slots=True)
-class BatchResult:
-    """What one batch of DOIs came to; every DOI of the batch is in exactly one of the four."""
-
-    works: dict[DOI, Work] = field(default_factory=dict)
-    missing: list[DOI] = field(default_factory=list)
-    """Absent from a list answer: the registry may still know them (ask doi.org, then singly)."""
-    not_found: list[DOI] = field(default_factory=list)
-    """A single lookup answered 404."""
-    failed: dict[DOI, str] = field(default_factory=dict)
-
-    def merge(self, other: BatchResult) -> None:
-        self.works.update(other.works)
-        self.missing.extend(other.missing)
-        self.not_found.extend(other.not_found)
-        self.failed.update(other.failed)
-
-
-async def lookup_single(doi: DOI, lookup: Callable[[DOI], Awaitable[Work | None]]) -> BatchResult:
-    """One DOI looked up on its own, every fault turned into a failed entry."""
-    try:
-        work = await lookup(doi)
-    except RegistryError as exc:
-        return BatchResult(failed={doi: str(exc)})
-    if work is None:
-        return BatchResult(not_found=[doi])
-    return BatchResult(works={doi: work})
-
-
-async def lookup_splitting(
-    dois: Sequence[DOI],
-    lookup_batch: Callable[[Sequence[DOI]], Awaitable[dict[DOI, Work]]],
-    lookup: Callable[[DOI], Awaitable[Work | None]],
-) -> BatchResult:
-    """A batch lookup that splits a rejected batch (400/414) in halves until it passes.
-
-    A rejected single DOI is looked up on its own. Faults become failed entries; DOIs absent from
-    the answer are missing.
-    """
-    try:
-        works = await lookup_batch(dois)
-    except BatchRejectedError:
-        if len(dois) == 1:
-            return await lookup_single(dois[0], lookup)
-        middle = len(dois) // 2
-        log.info("batch of %d rejected: splitting it in halves", len(dois))
-        async with asyncio.TaskGroup() as group:
-            halves = [
-                group.create_task(lookup_splitting(part, lookup_batch, lookup))
-                for part in (dois[:middle], dois[middle:])
-            ]
-        result = BatchResult()
-        for half in halves:
-            result.merge(half.result())
-        return result
-    except RegistryError as exc:
-        return BatchResult(failed=dict.fromkeys(dois, str(exc)))
-    return BatchResult(works=works, missing=[doi for doi in dois if doi not in works])
-
-
-def index_by_doi(dois: Sequence[DOI]) -> dict[str, DOI]:
-    """Our DOIs keyed by their lower-cased spelling: upstream records differ in case and order."""
-    return {doi.lower(): doi for doi in dois}

@@ -12,10 +12,9 @@ from urllib.parse import quote
 from cco_enrich.doi import DOI
 from cco_enrich.errors import RegistryError
 from cco_enrich.models import Work
-from cco_enrich.registries._http import (
+from cco_enrich.registries._http import Endpoint, get_json
+from cco_enrich.registries.batching import (
     BatchResult,
-    Endpoint,
-    get_json,
     index_by_doi,
     lookup_single,
     lookup_splitting,
@@ -29,6 +28,7 @@ SELECT = (
     "container-title,type,publisher,URL"
 )
 MAX_REQUEST_LINE = 3800
+NOT_FOUND = "Crossref has no record of this DOI"
 MAX_ROWS = 1000
 # Crossref validates every filter value ("doi:10.prefix/suffix", prefix of 4+ digits) and rejects
 # the whole batch for one bad value; a comma would split the value in two.
@@ -110,11 +110,11 @@ class CrossrefClient:
 
     async def resolve_batch(self, dois: Sequence[DOI]) -> BatchResult:
         """A batch lookup that never raises; a rejected batch is split in halves."""
-        return await lookup_splitting(dois, self.lookup_batch, self.lookup)
+        return await lookup_splitting(dois, self.lookup_batch, self.lookup, not_found=NOT_FOUND)
 
     async def resolve(self, doi: DOI) -> BatchResult:
         """A single lookup that never raises."""
-        return await lookup_single(doi, self.lookup)
+        return await lookup_single(doi, self.lookup, not_found=NOT_FOUND)
 
 
 def _filter_term(doi: DOI) -> str:

@@ -13,10 +13,9 @@ from urllib.parse import quote
 from cco_enrich.doi import DOI
 from cco_enrich.errors import RegistryError
 from cco_enrich.models import Work
-from cco_enrich.registries._http import (
+from cco_enrich.registries._http import Endpoint, get_json
+from cco_enrich.registries.batching import (
     BatchResult,
-    Endpoint,
-    get_json,
     index_by_doi,
     lookup_single,
     lookup_splitting,
@@ -26,6 +25,7 @@ from cco_enrich.registries.limits import PoolLimiter
 from cco_enrich.registries.parse import work_from_datacite
 
 MAX_REQUEST_LINE = 3800
+NOT_FOUND = "DataCite has no record of this DOI"
 MAX_PAGE_SIZE = 1000
 
 
@@ -103,11 +103,11 @@ class DataCiteClient:
 
     async def resolve_batch(self, dois: Sequence[DOI]) -> BatchResult:
         """A batch lookup that never raises; a rejected batch is split in halves."""
-        return await lookup_splitting(dois, self.lookup_batch, self.lookup)
+        return await lookup_splitting(dois, self.lookup_batch, self.lookup, not_found=NOT_FOUND)
 
     async def resolve(self, doi: DOI) -> BatchResult:
         """A single lookup that never raises."""
-        return await lookup_single(doi, self.lookup)
+        return await lookup_single(doi, self.lookup, not_found=NOT_FOUND)
 
 
 def _attributes(record: Any) -> Mapping[str, Any]:

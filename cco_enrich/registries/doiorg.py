@@ -1,4 +1,7 @@
-"""DoiOrgClient: which agency registered a DOI (`/ra/`), and CSL-JSON by content negotiation.
+"""doi.org: which agency registered a DOI (`/ra/`), and CSL-JSON by content negotiation.
+
+DoiOrgClient asks both; ContentNegotiation is the BatchRegistry for an agency without a source of
+its own (mEDRA, JaLC, KISTI, ...): single lookups only, each DOI one request.
 
 The RA lookup takes bare prefixes as well as DOIs, many per request (comma-separated; the limit is
 the request line), and answers HTTP 200 even for errors, with a `status` per entry.
@@ -6,6 +9,7 @@ the request line), and answers HTTP 200 even for errors, with a `status` per ent
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -13,7 +17,8 @@ from urllib.parse import quote
 
 from cco_enrich.doi import DOI
 from cco_enrich.models import Work
-from cco_enrich.registries._http import CSL_JSON, Endpoint, get_json, pack_terms
+from cco_enrich.registries._http import CSL_JSON, Endpoint, get_json
+from cco_enrich.registries.batching import BatchResult, lookup_single, pack_terms
 from cco_enrich.registries.limits import PoolLimiter
 from cco_enrich.registries.parse import work_from_csl
 
@@ -31,9 +36,6 @@ class RaAnswer:
 
     agency: str | None = None
     status: str | None = None
-
-    def is_agency(self, name: str) -> bool:
-        return self.agency is not None and self.agency.lower() == name.lower()
 
 
 class PrefixCache(Protocol):
@@ -58,20 +60,18 @@ class MemoryPrefixCache:
 
 
 class DoiOrgClient:
-    """doi.org: registration-agency lookups (pool `doi-ra`) and content negotiation (`doi-cn`)."""
+    """doi.org: registration-agency lookups and content negotiation, both in pool `doi-org`."""
 
     def __init__(
         self,
         endpoint: Endpoint,
         *,
-        ra_limiter: PoolLimiter,
-        cn_limiter: PoolLimiter,
+        limiter: PoolLimiter,
         prefix_cache: PrefixCache | None = None,
         max_request_line: int = MAX_REQUEST_LINE,
     ) -> None:
         self.endpoint = endpoint
-        self.ra_limiter = ra_limiter
-        self.cn_limiter = cn_limiter
+        self.limiter = limiter
         self.prefix_cache: PrefixCache = prefix_cache or MemoryPrefixCache()
         self.max_request_line = max_request_line
 
@@ -89,14 +89,14 @@ class DoiOrgClient:
         """The `/ra/a,b,...` URL for these prefixes or DOIs; a comma inside one is sent as %2C."""
         return self.endpoint.url("ra/" + ",".join(map(_encode_key, keys)))
 
-    async def agencies(self, keys: Sequence[str]) -> dict[str, RaAnswer]:
+    async def agencies(self, keys: Sequence[K]) -> dict[K, RaAnswer]:
         """One RA request for `keys`; every key gets an answer (UNKNOWN when doi.org omits it).
 
         Prefix answers naming an agency are remembered in the prefix cache.
         """
-        answer = await get_json(self.endpoint, self.ra_limiter, self.ra_url(keys))
+        answer = await get_json(self.endpoint, self.limiter, self.ra_url(keys))
         answers = _match_answers(keys, answer if isinstance(answer, list) else [])
-        prefixes = {
+        prefixes: dict[str, str] = {
             key: a.agency for key, a in answers.items() if "/" not in key and a.agency is not None
         }
         if prefixes:
@@ -106,20 +106,51 @@ class DoiOrgClient:
     async def lookup_csl(self, doi: DOI, agency: str) -> Work | None:
         """The DOI's metadata as CSL-JSON from its agency, or None when doi.org has no such DOI."""
         url = self.endpoint.url(quote(doi, safe=""))
-        record = await get_json(self.endpoint, self.cn_limiter, url, accept=CSL_JSON)
+        record = await get_json(self.endpoint, self.limiter, url, accept=CSL_JSON)
         if not isinstance(record, Mapping):
             return None
         return work_from_csl(record, doi, agency)
+
+
+class ContentNegotiation:
+    """One agency's DOIs by content negotiation at doi.org: a BatchRegistry without batches."""
+
+    def __init__(self, client: DoiOrgClient, agency: str) -> None:
+        self.client = client
+        self.agency = agency
+        self.name = f"doi.org ({agency})"
+
+    def pack(self, dois: Sequence[DOI]) -> tuple[list[list[DOI]], list[DOI]]:
+        """No batches: every DOI is one request."""
+        return [], list(dois)
+
+    async def resolve_batch(self, dois: Sequence[DOI]) -> BatchResult:
+        """Each DOI on its own, side by side (pack() never makes a batch; this keeps the seam)."""
+        async with asyncio.TaskGroup() as group:
+            singles = [group.create_task(self.resolve(doi)) for doi in dois]
+        result = BatchResult()
+        for single in singles:
+            result.merge(single.result())
+        return result
+
+    async def resolve(self, doi: DOI) -> BatchResult:
+        """The DOI's CSL-JSON from its agency; not_found when doi.org serves none."""
+        return await lookup_single(
+            doi, self.lookup, not_found=f"doi.org has no {self.agency} record of it"
+        )
+
+    async def lookup(self, doi: DOI) -> Work | None:
+        return await self.client.lookup_csl(doi, self.agency)
 
 
 def _encode_key(key: str) -> str:
     return quote(key, safe="/")
 
 
-def _match_answers(keys: Sequence[str], entries: list[Any]) -> dict[str, RaAnswer]:
+def _match_answers(keys: Sequence[K], entries: list[Any]) -> dict[K, RaAnswer]:
     """Match entries by DOI (case-insensitively), or by position when an entry has none."""
     by_lower = {key.lower(): key for key in keys}
-    answers: dict[str, RaAnswer] = {}
+    answers: dict[K, RaAnswer] = {}
     for position, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
             continue

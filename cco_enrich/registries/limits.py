@@ -1,7 +1,8 @@
 """PoolLimiter: at most N request starts in any sliding window and at most C in flight, per pool.
 
 One limiter per upstream pool (`crossref-single`, `crossref-list`, `datacite`, `doi-org`).
-Three local guards, then an optional shared backend (shared_limits.py) for several worker processes:
+Three local guards, then an optional SharedLimitBackend (on Redis: store/limits.py) for several
+worker processes:
 - an aiolimiter bucket of capacity 1, so starts are paced evenly instead of bursting;
 - an exact sliding-window log, because upstreams count in any window: a bucket that bursts N and
   refills could put 2N into one second;
@@ -56,10 +57,10 @@ class PoolLimit:
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
-    """The limits of every pool; `polite()` when a mailto is configured, else `public()`.
+    """The limits of every pool; `from_settings()` picks them from the CCO_* setting values.
 
     doi.org publishes no limits. Its RA look-ups and content negotiation go to one host, so
-    they share one pool: 10/s and 5 in flight by default (CCO_DOI_ORG_PER_S / _IN_FLIGHT).
+    they share one pool.
     """
 
     crossref_single: PoolLimit
@@ -68,23 +69,43 @@ class PoolLimits:
     doi_org: PoolLimit
 
     @classmethod
-    def polite(cls) -> PoolLimits:
-        """Crossref's polite pools (Dec 2025) and DataCite's identified tier."""
-        return cls(
-            crossref_single=PoolLimit(10, 1.0, 3),
-            crossref_list=PoolLimit(3, 1.0, 3),
-            datacite=PoolLimit(1000, 300.0, 3),
-            doi_org=PoolLimit(10, 1.0, 5),
-        )
+    def from_settings(
+        cls,
+        *,
+        is_polite: bool,
+        crossref_single_per_s: int,
+        crossref_single_in_flight: int,
+        crossref_list_per_s: int,
+        crossref_list_in_flight: int,
+        crossref_public_single_per_s: int,
+        crossref_public_list_per_s: int,
+        crossref_public_in_flight: int,
+        datacite_per_5min: int,
+        datacite_public_per_5min: int,
+        datacite_in_flight: int,
+        doi_org_per_s: int,
+        doi_org_in_flight: int,
+    ) -> PoolLimits:
+        """The polite pools when we name a contact (CCO_MAILTO), else the public ones.
 
-    @classmethod
-    def public(cls) -> PoolLimits:
-        """Crossref's public pools and DataCite's anonymous tier: one request in flight each."""
+        Takes the values of the CCO_* settings of the same names (the registries never read
+        Settings). The public DataCite limit never exceeds the identified one.
+        """
+        if is_polite:
+            crossref_single = PoolLimit(crossref_single_per_s, 1.0, crossref_single_in_flight)
+            crossref_list = PoolLimit(crossref_list_per_s, 1.0, crossref_list_in_flight)
+            datacite_per_window = datacite_per_5min
+        else:
+            crossref_single = PoolLimit(
+                crossref_public_single_per_s, 1.0, crossref_public_in_flight
+            )
+            crossref_list = PoolLimit(crossref_public_list_per_s, 1.0, crossref_public_in_flight)
+            datacite_per_window = min(datacite_per_5min, datacite_public_per_5min)
         return cls(
-            crossref_single=PoolLimit(5, 1.0, 1),
-            crossref_list=PoolLimit(1, 1.0, 1),
-            datacite=PoolLimit(500, 300.0, 3),
-            doi_org=PoolLimit(10, 1.0, 5),
+            crossref_single=crossref_single,
+            crossref_list=crossref_list,
+            datacite=PoolLimit(datacite_per_window, 300.0, datacite_in_flight),
+            doi_org=PoolLimit(doi_org_per_s, 1.0, doi_org_in_flight),
         )
 
     def by_pool(self) -> dict[str, PoolLimit]:

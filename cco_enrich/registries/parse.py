@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cco_enrich.doi import doi_url
+from cco_enrich.doi import DOI, doi_url
 from cco_enrich.models import Author, Work
 
 CROSSREF = "crossref"
@@ -38,7 +38,7 @@ def normalise_orcid(raw: object) -> str | None:
     return f"https://orcid.org/{match.group(1).upper()}" if match else None
 
 
-def work_from_crossref(record: Mapping[str, Any], doi: str) -> Work:
+def work_from_crossref(record: Mapping[str, Any], doi: DOI) -> Work:
     """A Crossref `/works` record (`message`, or one of `items[]`) as a Work."""
     titles = _list(record.get("title"))
     return Work(
@@ -54,7 +54,7 @@ def work_from_crossref(record: Mapping[str, Any], doi: str) -> Work:
     )
 
 
-def work_from_datacite(attributes: Mapping[str, Any], doi: str) -> Work:
+def work_from_datacite(attributes: Mapping[str, Any], doi: DOI) -> Work:
     """A DataCite `/dois` record's `attributes` as a Work."""
     container = attributes.get("container")
     publisher = attributes.get("publisher")
@@ -75,7 +75,7 @@ def work_from_datacite(attributes: Mapping[str, Any], doi: str) -> Work:
     )
 
 
-def work_from_csl(record: Mapping[str, Any], doi: str, registry: str) -> Work:
+def work_from_csl(record: Mapping[str, Any], doi: DOI, registry: str) -> Work:
     """A CSL-JSON record (doi.org content negotiation) as a Work of `registry` (an RA name)."""
     return Work(
         doi=doi,

@@ -2,6 +2,8 @@
 // Rows are updated in place (never rebuilt) so keyboard focus on a button survives a refresh.
 // Text from the API goes in with textContent only.
 
+import { authorisedFetch } from "./token.js";
+
 const REFRESH_MS = 2000;
 const STALE_HEARTBEAT_S = 30;
 const STATES = ["queued", "running", "completed", "failed", "cancelled", "idle"];
@@ -30,7 +32,10 @@ function showError(message) {
 async function call(method, path) {
   let response;
   try {
-    response = await fetch(path, { method, headers: { Accept: "application/json" }, credentials: "same-origin" });
+    const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    // Session actions go through the public API, which may want CCO_API_TOKEN (admin's cookie is
+    // not that token); /admin/api/ itself goes by the login cookie and must not get it.
+    response = await (path.startsWith("/api/") ? authorisedFetch(path, init) : fetch(path, init));
   } catch {
     throw Object.assign(new Error("Could not reach the server; retrying."), { status: 0 });
   }

@@ -2,6 +2,8 @@
 // Every string from the API or upstream goes into the page as text (textContent, append(string)),
 // never as markup: titles come from registries and may contain anything. Do not add innerHTML.
 
+import { authorisedFetch, storedToken, withToken } from "./token.js";
+
 const STATUS_LABELS = {
   enriched: "Enriched",
   not_found: "Not found",
@@ -73,7 +75,7 @@ async function api(method, path, body) {
   }
   let response;
   try {
-    response = await fetch(path, init);
+    response = await authorisedFetch(path, init);
   } catch {
     throw new ApiError("Could not reach the server; check the connection and try again.", 0, "network");
   }
@@ -441,7 +443,7 @@ function follow() {
     startPolling(generation);
     return;
   }
-  const source = new EventSource(`${sessionPath()}/events`);
+  const source = new EventSource(withToken(`${sessionPath()}/events`));
   let errors = 0;
   state.source = source;
   source.addEventListener("open", () => {
@@ -671,6 +673,30 @@ function rerunAll() {
   act($("rerun"), "POST", `${sessionPath()}/enrich${idle ? "" : "?force=true"}`, restart);
 }
 
+// A plain link cannot carry the token: with one, fetch the export and save it from memory.
+async function download(event) {
+  const link = event.currentTarget;
+  if (!storedToken()) return; // no token in use: the browser follows the link itself
+  event.preventDefault();
+  showAlert($("action-error"), "");
+  try {
+    const response = await authorisedFetch(link.href, { headers: {} });
+    if (!response.ok) throw new Error(`The server answered ${response.status} ${response.statusText}.`);
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const name = /filename="([^"]+)"/.exec(disposition)?.[1] || `cco.${link.dataset.format}`;
+    const url = URL.createObjectURL(await response.blob());
+    const save = el("a");
+    save.href = url;
+    save.download = name;
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (error) {
+    showAlert($("action-error"), `The download failed: ${error.message}`);
+  }
+}
+
 function sessionFromUrl() {
   const fromQuery = new URLSearchParams(location.search).get("session");
   const candidate = fromQuery || decodeURIComponent(location.hash.slice(1));
@@ -715,6 +741,7 @@ function setUp() {
     $("file").files = event.dataTransfer.files;
     onFileChosen();
   });
+  for (const link of document.querySelectorAll("a[data-format]")) link.addEventListener("click", download);
   $("cancel").addEventListener("click", cancelSession);
   $("resume").addEventListener("click", resume);
   $("retry").addEventListener("click", retryFailed);

@@ -422,3 +422,63 @@ def test_admin_logs_in_sees_the_queue_and_acts_on_sessions(stack: Stack, page: P
 
 def _accept(dialog: Dialog) -> None:
     dialog.accept()
+
+
+API_TOKEN = "browser-test-api-token"
+
+
+@pytest.fixture
+def token_stack(redis_server: Any, tmp_path: Path) -> Iterator[Stack]:
+    """The stack with CCO_API_TOKEN set: every /api/* call needs the token."""
+    running = Stack(
+        directory=tmp_path,
+        redis_url=redis_server.url,
+        extra_env={**BROWSER_ENV, "CCO_API_TOKEN": API_TOKEN},
+    )
+    corpus_file = tmp_path / "corpus.json"
+    _write_corpus(corpus_file)
+    try:
+        running.start_standin("--corpus", str(corpus_file), "--no-limits")
+        running.start_worker()
+        running.start_api()
+        yield running
+    finally:
+        running.stop()
+        print(running.logs())
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(180)
+def test_the_page_asks_for_the_api_token_once_and_keeps_it_for_the_tab(
+    token_stack: Stack, page: Page
+) -> None:
+    """A 401 opens the token dialog; a wrong token is refused; the right one runs the session."""
+    dois = [w["doi"] for w in token_stack.corpus["works"][:4]]
+    page.goto(f"{token_stack.api}/")
+    page.get_by_label("Paste identifiers, one a line").fill("\n".join(dois))
+    page.get_by_role("button", name="Start enrichment").click()
+
+    dialog = page.get_by_role("dialog", name="API token")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Token").fill("not the token")
+    dialog.get_by_role("button", name="Use this token").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("not accepted")
+    dialog.get_by_label("Token").fill(API_TOKEN)
+    dialog.get_by_role("button", name="Use this token").click()
+    expect(dialog).to_be_hidden()
+
+    # The live stream carries the token as ?token= (EventSource sends no headers).
+    expect(page.locator("#state-badge")).to_have_attribute(
+        "data-state", "completed", timeout=DONE_TIMEOUT_MS
+    )
+    expect(page.locator("#rows tr[data-status=enriched]")).to_have_count(len(dois))
+    assert page.evaluate("sessionStorage.getItem('cco_enrich:api_token')") == API_TOKEN
+
+    # Downloads cannot put a header on a link: the page fetches them with the token.
+    with page.expect_download() as download:
+        page.locator("a[data-format=csv]").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    # A reload keeps the token for the tab: no dialog again.
+    page.reload()
+    expect(page.locator("#state-badge")).to_have_attribute("data-state", "completed")
+    expect(dialog).to_be_hidden()

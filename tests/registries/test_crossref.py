@@ -113,7 +113,7 @@ async def test_a_rejected_batch_is_split_until_the_bad_doi_stands_alone(
     upstreams.install(mock)
     result = await client(http).resolve_batch([good[0], good[1], bad, good[2]])
     assert set(result.works) == set(good)
-    assert result.not_found == [bad]
+    assert result.not_found == {bad: "Crossref has no record of this DOI"}
     assert (result.missing, result.failed) == ([], {})
     # 4 -> 400; halves: [g0, g1] ok, [bad, g2] -> 400; [bad] -> 400 -> single 404; [g2] ok
     assert upstreams.calls == {"crossref-list": 5, "crossref-single": 1}
@@ -151,7 +151,7 @@ async def test_single_lookup_404_is_none(http: aiohttp.ClientSession, mock: aior
     upstreams.install(mock)
     assert await client(http).lookup(DOI("10.1371/notarealdoi")) is None
     result = await client(http).resolve(DOI("10.1371/notarealdoi"))
-    assert result.not_found == [DOI("10.1371/notarealdoi")]
+    assert result.not_found == {DOI("10.1371/notarealdoi"): "Crossref has no record of this DOI"}
     assert upstreams.calls == {"crossref-single": 2}
 
 

@@ -71,7 +71,7 @@ async def test_single_lookup_json_404_is_not_found(
     upstreams = FakeUpstreams()
     upstreams.install(mock)
     result = await client(http).resolve(DOI("10.5061/nothing"))
-    assert result.not_found == [DOI("10.5061/nothing")]
+    assert result.not_found == {DOI("10.5061/nothing"): "DataCite has no record of this DOI"}
     assert upstreams.calls == {"datacite-single": 1}
 
 

@@ -1,4 +1,4 @@
-"""DoiOrgClient: batched registration-agency lookups, the prefix cache, content negotiation."""
+"""doi.org: batched registration-agency lookups, the prefix cache, content negotiation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import aiohttp
 from aioresponses import aioresponses
 
 from cco_enrich.doi import DOI
-from cco_enrich.registries import DoiOrgClient, MemoryPrefixCache, RaAnswer, RetryPolicy
+from cco_enrich.registries import (
+    ContentNegotiation,
+    DoiOrgClient,
+    MemoryPrefixCache,
+    RaAnswer,
+    RetryPolicy,
+)
 from cco_enrich.registries._http import Endpoint
 from cco_enrich.registries.doiorg import DOES_NOT_EXIST, INVALID, UNKNOWN
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
@@ -22,13 +28,8 @@ def client(http: aiohttp.ClientSession, cache: MemoryPrefixCache | None = None) 
         retry=RetryPolicy(attempts=2, wait_initial_s=0),
         timeout_s=5,
     )
-    fast = PoolLimit(1000, 1.0, 3)
-    return DoiOrgClient(
-        endpoint,
-        ra_limiter=PoolLimiter("doi-ra", fast),
-        cn_limiter=PoolLimiter("doi-cn", fast),
-        prefix_cache=cache,
-    )
+    limiter = PoolLimiter("doi-org", PoolLimit(1000, 1.0, 3))
+    return DoiOrgClient(endpoint, limiter=limiter, prefix_cache=cache)
 
 
 def test_ra_url_encodes_a_comma_inside_a_doi(http: aiohttp.ClientSession) -> None:
@@ -50,8 +51,7 @@ async def test_recorded_prefix_answers(http: aiohttp.ClientSession, mock: aiores
     mock.get(doiorg.ra_url(["10.5061"]), payload=load("doi_ra_prefix-10.5061_datacite.json"))
     mock.get(doiorg.ra_url(["10.7554"]), payload=load("doi_ra_prefix-10.7554_crossref.json"))
     assert await doiorg.agencies(["10.5061"]) == {"10.5061": RaAnswer(agency="DataCite")}
-    answers = await doiorg.agencies(["10.7554"])
-    assert answers["10.7554"].is_agency("crossref")
+    assert await doiorg.agencies(["10.7554"]) == {"10.7554": RaAnswer(agency="Crossref")}
 
 
 async def test_statuses_and_omissions_are_answers_too(
@@ -116,3 +116,29 @@ async def test_content_negotiation_404_is_none(
     upstreams.install(mock)
     assert await client(http).lookup_csl(DOI("10.1000/none"), "JaLC") is None
     assert upstreams.calls == {"doi-cn": 1}
+
+
+async def test_content_negotiation_source_resolves_singles_with_the_agency_named(
+    http: aiohttp.ClientSession, mock: aioresponses
+) -> None:
+    """Behind the BatchRegistry seam: no batches, one request per DOI, never raising."""
+    found, gone = DOI("10.1126/science.169.3946.635"), DOI("10.1000/none")
+    upstreams = FakeUpstreams(csl={found: load("crossref_csl_science-169-3946-635.json")})
+    upstreams.install(mock)
+    medra = ContentNegotiation(client(http), "mEDRA")
+    assert medra.pack([found, gone]) == ([], [found, gone])
+    result = await medra.resolve_batch([found, gone])
+    assert result.works[found].registry == "medra"
+    assert result.not_found == {gone: "doi.org has no mEDRA record of it"}
+    assert (result.missing, result.failed) == ([], {})
+    assert upstreams.calls == {"doi-cn": 2}
+
+
+async def test_content_negotiation_source_turns_a_fault_into_a_failed_entry(
+    http: aiohttp.ClientSession, mock: aioresponses
+) -> None:
+    doi = DOI("10.3000/a")
+    upstreams = FakeUpstreams(failing={"doi-cn": 503})
+    upstreams.install(mock)
+    result = await ContentNegotiation(client(http), "mEDRA").resolve(doi)
+    assert result.failed == {doi: "doi.org answered 503 (gave up after 2 attempts)"}

@@ -14,7 +14,7 @@ from yarl import URL
 
 from cco_enrich.errors import BatchRejectedError, RegistryError, RegistryUnavailableError
 from cco_enrich.registries import RetryPolicy
-from cco_enrich.registries._http import Endpoint, get_json, pack_terms, parse_retry_after
+from cco_enrich.registries._http import Endpoint, get_json, parse_retry_after
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
 
 BASE = "http://registry.test/prefix"
@@ -202,9 +202,3 @@ def test_backoff_is_exponential_capped_and_fully_jittered() -> None:
 def test_a_policy_needs_at_least_one_attempt() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         RetryPolicy(attempts=0)
-
-
-def test_pack_terms_fills_groups_up_to_the_room() -> None:
-    assert pack_terms(["aa", "bb", "cc", "d"], str, room=5) == [["aa", "bb"], ["cc", "d"]]
-    assert pack_terms(["toolong", "a"], str, room=3) == [["toolong"], ["a"]]
-    assert pack_terms([], str, room=3) == []

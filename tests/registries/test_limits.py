@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from cco_enrich.registries.limits import REQUEST_PRIORITY, PoolLimit, PoolLimiter, PoolLimits
+from cco_enrich.registries.limits import REQUEST_PRIORITY, PoolLimit, PoolLimiter
+from cco_enrich.settings import Settings
+from cco_enrich.worker import pool_limits
 from tests.fakes import Recorder
 
 WINDOW_S = 0.2
@@ -117,8 +119,9 @@ async def test_pause_holds_every_start_of_the_pool() -> None:
     assert min(recorder.starts) - began >= 0.09
 
 
-def test_default_limits_follow_the_published_pools() -> None:
-    polite, public = PoolLimits.polite(), PoolLimits.public()
+def test_default_settings_give_the_published_pools() -> None:
+    """Settings are the one source of pool limits; the worker only passes them on."""
+    polite, public = pool_limits(Settings(mailto="a@b.org")), pool_limits(Settings(mailto=None))
     assert (polite.crossref_single, polite.crossref_list) == (
         PoolLimit(10, 1, 3),
         PoolLimit(3, 1, 3),
@@ -129,6 +132,7 @@ def test_default_limits_follow_the_published_pools() -> None:
     )
     assert polite.datacite.per_second == pytest.approx(1000 / 300)
     assert public.datacite == PoolLimit(500, 300.0, 3)
+    assert polite.doi_org == public.doi_org == PoolLimit(10, 1.0, 5)
     assert set(polite.by_pool()) == {
         "crossref-single",
         "crossref-list",
@@ -137,22 +141,34 @@ def test_default_limits_follow_the_published_pools() -> None:
     }
 
 
+def test_public_datacite_limit_never_exceeds_the_identified_one() -> None:
+    lowered = pool_limits(Settings(mailto=None, datacite_per_5min=200))
+    assert lowered.datacite == PoolLimit(200, 300.0, 3)
+    assert pool_limits(Settings(mailto=None, datacite_public_per_5min=300)).datacite.requests == 300
+
+
 async def test_a_small_session_jumps_the_queue_for_a_free_slot() -> None:
     """Waiters with a lower REQUEST_PRIORITY (fewer open DOIs) get the next slot first."""
     limiter = PoolLimiter("test", PoolLimit(1000, 1.0, 1), margin_s=0.0)
     order: list[str] = []
+    first_holds = asyncio.Event()
+    let_go = asyncio.Event()
 
     async def request(name: str, priority: int) -> None:
         REQUEST_PRIORITY.set(priority)
         async with limiter.slot():
             order.append(name)
-            await asyncio.sleep(0.005)
+            if name == "big-0":
+                first_holds.set()
+                await let_go.wait()  # holds the only slot until everyone else waits
 
     async with asyncio.TaskGroup() as group:
         group.create_task(request("big-0", 1000))
-        await asyncio.sleep(0.001)  # big-0 holds the only slot
+        await first_holds.wait()
         for n in range(1, 4):
             group.create_task(request(f"big-{n}", 1000))
-        await asyncio.sleep(0.001)
         group.create_task(request("small", 10))
+        for _ in range(5):  # let every waiter reach the slot queue
+            await asyncio.sleep(0)
+        let_go.set()
     assert order == ["big-0", "small", "big-1", "big-2", "big-3"]

@@ -14,10 +14,13 @@ from urllib.parse import unquote
 import orjson
 from aiohttp import web
 
-from . import answers
+from . import answers, landing
 from .answers import Answer, fold
 from .corpus import Corpus
+from .handle import register_handle
 from .limits import CROSSREF_POOLS, Clock, FaultKind, Faults, Policy, PoolLimit, PoolLimiter
+from .ncbi import register_ncbi
+from .openlibrary import register_openlibrary
 from .stats import Stats
 
 _HTML_414 = (
@@ -305,6 +308,10 @@ def create_standin_app(
     app.router.add_get("/_standin/corpus", get_corpus)
     app.router.add_post("/_standin/faults", post_fault)
     app.router.add_post("/_standin/reset", post_reset)
+    register_ncbi(app, policy, clock=clock)  # /ncbi/eutils, /ncbi/idconv (tests/standin/ncbi.py)
+    register_openlibrary(app, policy, clock=clock)  # /openlibrary/api/books
+    register_handle(app, policy, clock=clock)  # /handle/api/handles, /n2t/ark:...
+    landing.register(app)  # last: it adds a catch-all route for pages named by the Host header
 
     async def release_hung_requests(app: web.Application) -> None:
         app[STATE].closing.set()
