@@ -45,9 +45,10 @@ def redis_settings(
     settings.conn_retries = 30
     settings.retry_on_timeout = True
     # OSError too: a refused connect (Redis restarting) is an OSError that redis-py would
-    # otherwise raise at once, and arq's worker exits on it. About 75 s of retries.
+    # otherwise raise at once, and arq's worker exits on it. About 75 s of retries, at most 1 s
+    # apart: a worker is back within a second of Redis (or a new primary), well inside its lease.
     settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
-    settings.retry = Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=40)
+    settings.retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=78)
     return settings
 
 
