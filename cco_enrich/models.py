@@ -131,6 +131,11 @@ class Work(_Frozen):
     relations: tuple[Relation, ...] = ()
 
 
+# What a Resource takes from a Work as it is, besides the fields with_outcome names one by one.
+_DESCRIPTIVE_FIELDS = ("contributors", "description", "keywords", "date_published",
+                       "date_created", "date_modified", "temporal_coverage")  # fmt: skip
+
+
 class Resource(_Frozen):
     """One aggregated resource of the CCO: one per identifier given (duplicates merged)."""
 
@@ -154,6 +159,15 @@ class Resource(_Frozen):
     arxiv: str | None = None
     isbn: str | None = None
     relations: tuple[Relation, ...] = ()
+    duplicate_of: str | None = None
+    """The identifier (as given) of an earlier resource that turned out to be the same work."""
+    contributors: tuple[Author, ...] = ()
+    description: str | None = None
+    keywords: tuple[str, ...] = ()
+    date_published: str | None = None
+    date_created: str | None = None
+    date_modified: str | None = None
+    temporal_coverage: str | None = None
 
     def with_outcome(self, outcome: Outcome) -> Resource:
         """This resource after a lookup: its metadata from the work, or the reason it has none."""
@@ -173,7 +187,9 @@ class Resource(_Frozen):
                 "url": work.url,
                 "registry": work.registry,
                 "source": work.source or work.registry,
-                "relations": work.relations,
+                # Relations a re-ingested map gave stay beside the ones the lookup found.
+                "relations": tuple(dict.fromkeys((*self.relations, *work.relations))),
+                **{name: getattr(work, name) for name in _DESCRIPTIVE_FIELDS},
                 # Ids given stay; ids the work found fill the gaps (a PMID's DOI).
                 **{
                     name: getattr(self, name) or getattr(work, name)
@@ -288,8 +304,10 @@ class StatusCounts:
 def reset_resources(
     resources: Sequence[Resource], statuses: Set[ResourceStatus]
 ) -> dict[int, Resource]:
-    """The DOI resources whose status is in `statuses`, back to pending, by position."""
-    return {i: r.reset() for i, r in enumerate(resources) if r.doi and r.status in statuses}
+    """The resources we look up (a DOI or a PID) whose status is in `statuses`, back to pending."""
+    return {
+        i: r.reset() for i, r in enumerate(resources) if (r.doi or r.pid) and r.status in statuses
+    }
 
 
 class ProcessingStatus(BaseModel):

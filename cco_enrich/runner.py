@@ -25,6 +25,7 @@ from cco_enrich.models import (
     StopReason,
 )
 from cco_enrich.registries.limits import REQUEST_PRIORITY
+from cco_enrich.resolution import DuplicateIndex, resolve_side_by_side, resource_key
 from cco_enrich.store import STORE_UNAVAILABLE_ERRORS, SessionStore
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,16 @@ class SessionRun:
         self._status = ProcessingStatus()
         self._lock = asyncio.Lock()
         self._stop_reason: StopReason | None = None
+        self._duplicates = DuplicateIndex(())
 
-    async def execute(self, enrich: EnrichFunction) -> ProcessingStatus | None:
-        """Run to the end; None when this job has nothing to do (stale, cancelled, leased)."""
+    async def execute(
+        self, enrich: EnrichFunction, identifiers: EnrichFunction | None = None
+    ) -> ProcessingStatus | None:
+        """Run to the end; None when this job has nothing to do (stale, cancelled, leased).
+
+        `enrich` resolves DOIs; `identifiers` the other schemes by `scheme:pid` (without it,
+        those resources stay pending).
+        """
         sid = self.session_id
         try:
             record = await self.store.record(sid)
@@ -85,7 +93,7 @@ class SessionRun:
             log.info("session %s: leased by another worker; leaving it", sid)
             return None
         try:
-            return await self._run_leased(enrich, use_cache=not record.refresh)
+            return await self._run_leased(enrich, identifiers, use_cache=not record.refresh)
         except STORE_UNAVAILABLE_ERRORS:
             raise  # Redis is away: the sweeper re-queues the session once it is back
         except Exception as exc:
@@ -105,23 +113,27 @@ class SessionRun:
                 await asyncio.shield(self.store.release_lease(sid, self.worker_id))
 
     async def _run_leased(
-        self, enrich: EnrichFunction, *, use_cache: bool
+        self, enrich: EnrichFunction, identifiers: EnrichFunction | None, *, use_cache: bool
     ) -> ProcessingStatus | None:
         sid = self.session_id
         self._resources = await self.store.resources(sid)
-        self._index = {r.doi: i for i, r in enumerate(self._resources) if r.doi}
-        self._counts = StatusCounts.of(self._resources)
-        pending = [r.doi for r in self._resources if r.status is ResourceStatus.PENDING and r.doi]
-        log.info("→ session %s: %d DOIs to resolve (job %s)", sid, len(pending), self.job_id)
-        await self._write(self._status.running(self._counts, f"{len(pending)} DOIs to resolve"))
+        pending, others = self._load_keys(with_identifiers=identifiers is not None)
+        log.info(
+            "→ session %s: %d DOIs and %d other identifiers to resolve (job %s)",
+            sid, len(pending), len(others), self.job_id,
+        )  # fmt: skip
+        await self._write(self._status.running(self._counts, _to_resolve(pending, others)))
         if self.cache is not None and use_cache and pending:
             hits = await self.cache.get_many(pending)
             if hits:
                 await self._apply(list(hits.values()), from_cache=True)
                 pending = [d for d in pending if d not in hits]
         # Smaller sessions get the pools' free slots first (the task copies this context).
-        REQUEST_PRIORITY.set(len(pending))
-        work = asyncio.create_task(enrich(pending, self._apply), name=f"enrich:{sid}")
+        REQUEST_PRIORITY.set(len(pending) + len(others))
+        work = asyncio.create_task(
+            resolve_side_by_side(enrich, identifiers, pending, others, self._apply),
+            name=f"enrich:{sid}",
+        )
         watcher = asyncio.create_task(self._watch(work), name=f"watch:{sid}")
         try:
             await work
@@ -146,6 +158,25 @@ class SessionRun:
         final = await self._write(self._status.completed(self._counts))
         log.info("← session %s: %s", sid, final.message)
         return final
+
+    def _load_keys(self, *, with_identifiers: bool) -> tuple[list[DOI], list[DOI]]:
+        """Index the resources by key; the pending ones' DOIs, and their other `scheme:pid`s."""
+        self._index = {}
+        pending: list[DOI] = []
+        others: list[DOI] = []
+        for position, resource in enumerate(self._resources):
+            key = resource_key(resource)
+            if key is None:
+                continue
+            self._index[key] = position
+            if resource.status is ResourceStatus.PENDING:
+                if key == resource.doi:
+                    pending.append(key)
+                elif with_identifiers:
+                    others.append(key)
+        self._counts = StatusCounts.of(self._resources)
+        self._duplicates = DuplicateIndex(self._resources)
+        return pending, others
 
     async def _watch(self, work: asyncio.Task[None]) -> None:
         """Renew the lease, poll for cancel or delete; stop the work on any of them."""
@@ -194,11 +225,18 @@ class SessionRun:
                 changed[position] = new
             if not changed:
                 return
+            for position, marked in self._duplicates.mark(self._resources, changed).items():
+                self._resources[position] = changed[position] = marked
             self._status = self._status.running(self._counts)
             await self.store.checkpoint(self.session_id, changed, self._status)
         if self.cache is not None and not from_cache:
             with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
-                await self.cache.put_many(outcomes)
+                # The cache holds DOIs' outcomes; `scheme:pid` keys are looked up afresh.
+                await self.cache.put_many([o for o in outcomes if self._is_doi_key(o.doi)])
+
+    def _is_doi_key(self, key: DOI) -> bool:
+        position = self._index.get(key)
+        return position is not None and self._resources[position].doi == key
 
     async def _interrupted(self) -> None:
         status = self._status.moved_to(
@@ -215,3 +253,9 @@ class SessionRun:
         self._status = status
         await self.store.set_status(self.session_id, status)
         return status
+
+
+def _to_resolve(dois: list[DOI], others: list[DOI]) -> str:
+    if not others:
+        return f"{len(dois)} DOIs to resolve"
+    return f"{len(dois)} DOIs and {len(others)} other identifiers to resolve"

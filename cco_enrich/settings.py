@@ -62,6 +62,22 @@ class Settings(BaseSettings):
     landing_timeout_s: float = 15.0
     landing_per_host_per_s: float = 1.0
     landing_in_flight_per_host: int = 2
+    # Identifier services and their pools (`ncbi`: esummary and the ID Converter together).
+    ncbi_eutils_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    ncbi_idconv_url: str = "https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles/"
+    ncbi_api_key: SecretStr | None = None
+    ncbi_per_s: int = 3  # NCBI's limit per IP
+    ncbi_api_key_per_s: int = 10  # NCBI's limit per API key
+    ncbi_in_flight: int = 3
+    openlibrary_url: str = "https://openlibrary.org"
+    openlibrary_per_s: int = 1
+    openlibrary_in_flight: int = 1
+    handle_url: str = "https://hdl.handle.net"
+    handle_per_s: int = 10  # the Handle proxy publishes no limit
+    handle_in_flight: int = 5
+    ark_resolver_url: str = "https://n2t.net"
+    ark_per_s: int = 10  # n2t.net publishes no limit
+    ark_in_flight: int = 5
     admin_token: SecretStr | None = None
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one JSON object a line (logs.py)

@@ -47,6 +47,7 @@ from cco_enrich.store import (
     redis_settings,
 )
 from cco_enrich.webhooks import WebhookSender
+from cco_enrich.wiring import Resolver, open_identifier_side
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class Deps:
     webhooks: WebhookSender
     worker_id: str
     lease_ttl_s: float
+    identifiers: Resolver | None = None
+    """Resolves the other schemes (PMIDs, ISBNs, URLs, ...) by `scheme:pid` (wiring.py)."""
 
 
 def pool_limits(settings: Settings) -> PoolLimits:
@@ -139,6 +142,9 @@ async def startup(ctx: dict[str, Any]) -> None:
         shared=RedisLimitBackend(redis) if settings.shared_limits else None,
         prefix_cache=RedisPrefixCache(redis, ttl_s=settings.cache_ttl_s),
     )
+    # Identifiers of other schemes; landing pages and webhooks go through the guarded session.
+    shared = RedisLimitBackend(redis) if settings.shared_limits else None
+    side = await open_identifier_side(settings, stack, http, registries, shared=shared)
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     ctx["deps"] = Deps(
         store=store,
@@ -147,12 +153,13 @@ async def startup(ctx: dict[str, Any]) -> None:
             redis, ttl_s=settings.cache_ttl_s, not_found_ttl_s=settings.not_found_cache_ttl_s
         ),
         webhooks=WebhookSender(
-            http,
+            side.outbound_http,
             secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
             allow_private=settings.webhook_allow_private,
         ),
         worker_id=worker_id,
         lease_ttl_s=settings.lease_ttl_s,
+        identifiers=side.resolve,
     )
     ctx["stack"] = stack
     ctx["running"] = set()
@@ -203,7 +210,8 @@ async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str,
     ctx["running"].add(session_id)
     try:
         final = await run.execute(
-            lambda dois, on_outcomes: enrich(dois, deps.registries, on_outcomes)
+            lambda dois, on_outcomes: enrich(dois, deps.registries, on_outcomes),
+            deps.identifiers,
         )
     finally:
         ctx["running"].discard(session_id)

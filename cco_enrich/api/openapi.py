@@ -236,6 +236,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                     },
                 },
                 _flag("inline", "Content-Disposition inline (view in the browser), not attachment"),
+                {"name": "include", "in": "query", "schema": {"enum": ["all"]}},  # keep hollow ones
             ],
             "responses": {
                 "200": _answer("The export", {"type": "string"}, "application/octet-stream"),
@@ -382,6 +383,8 @@ def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None
     }
     for model in ("ProcessingStatus", "Resource", "Session"):
         components.update(components[model].pop("$defs", {}))
+    # GET /api/sessions/{id} adds the part tree (parent position -> parts) the page nests by.
+    components["Session"]["properties"]["parts"] = {"type": "object"}
     return {
         "openapi": "3.1.0",
         "info": {"title": "cco_enrich", "version": __version__},
