@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cco_enrich._version import __version__
@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     admin_token: SecretStr | None = None
     log_level: str = "INFO"
+    # Metrics (issue 12): workers serve theirs on this port when set (the next free one when it
+    # is taken, any free one for 0); the API serves /metrics on its own port.
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    worker_metrics_host: str = "0.0.0.0"
+    metrics_token: SecretStr | None = None
 
     @property
     def user_agent(self) -> str:

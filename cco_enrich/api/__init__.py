@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from cco_enrich._version import __version__
-from cco_enrich.api import pages, sessions
+from cco_enrich.api import pages, probes, sessions
 from cco_enrich.api.errors import EXCEPTION_HANDLERS
 from cco_enrich.api.events import session_events
 from cco_enrich.api.hub import EventHub
@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Route("/healthz", healthz),
+        Route("/readyz", probes.readyz),
+        Route("/metrics", probes.metrics_text),
         Route("/openapi.json", openapi_schema),
         Route("/api/sessions", sessions.create_session, methods=["POST"]),
         Route("/api/sessions/{session_id}", sessions.get_session, methods=["GET"]),

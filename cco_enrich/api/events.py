@@ -10,10 +10,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cco_enrich.api.drain import SHUTDOWN_GRACE_S, until_shutdown
 from cco_enrich.api.hub import EventHub, stream_id_key
 from cco_enrich.api.sessions import _session_id, _state
 from cco_enrich.models import ProcessingStatus
@@ -96,8 +98,11 @@ async def session_events(request: Request) -> Response:
     session_id = _session_id(request)
     await state.store.status(session_id)  # a 404 now, before the stream starts
     last_id = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+    shutdown = anyio.Event()
     return EventSourceResponse(
-        _follow(request, state.hub, session_id, last_id or None),
+        until_shutdown(_follow(request, state.hub, session_id, last_id or None), shutdown),
         ping=PING_S,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_S,
     )

@@ -7,6 +7,7 @@ events.py       the progress stream: ProgressEvent, reading it (part of SessionS
 jobs.py         the queue, leases, cancel requests, the sweeper's view, worker heartbeats
 cache.py        OutcomeCache (per DOI) and RedisPrefixCache (per DOI prefix)
 limits.py       RedisLimitBackend: the shared request limits per upstream pool (Lua scripts)
+fleet.py        FleetView: sessions by state, the queue, live workers (for /readyz and /metrics)
 
 Nothing outside this package imports redis: the registries take a limiter backend and a prefix
 cache through their Protocols, and the rest catches STORE_UNAVAILABLE_ERRORS.
@@ -17,6 +18,7 @@ from __future__ import annotations
 from cco_enrich.store.cache import OutcomeCache, RedisPrefixCache
 from cco_enrich.store.connection import STORE_UNAVAILABLE_ERRORS, redis_settings
 from cco_enrich.store.events import EVENTS_MAXLEN, ProgressEvent
+from cco_enrich.store.fleet import WORKER_HEARTBEAT_TTL_S, FleetView, fleet_view
 from cco_enrich.store.jobs import PRIORITY_HEAD_START
 from cco_enrich.store.keys import JOB_FUNCTION, QUEUE_NAME
 from cco_enrich.store.limits import RedisLimitBackend
@@ -28,11 +30,14 @@ __all__ = [
     "PRIORITY_HEAD_START",
     "QUEUE_NAME",
     "STORE_UNAVAILABLE_ERRORS",
+    "WORKER_HEARTBEAT_TTL_S",
+    "FleetView",
     "OutcomeCache",
     "ProgressEvent",
     "RedisLimitBackend",
     "RedisPrefixCache",
     "SessionRecord",
     "SessionStore",
+    "fleet_view",
     "redis_settings",
 ]
