@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -35,7 +36,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 async def healthz(request: Request) -> Response:
     """200 while the process is up; says whether Redis answers too."""
     try:
-        await request.app.state.api.store.ping()
+        async with asyncio.timeout(probes.PROBE_TIMEOUT_S):  # a liveness probe never hangs
+            await request.app.state.api.store.ping()
         redis = "ok"
     except Exception:
         redis = "unreachable"

@@ -79,7 +79,7 @@ def metrics_app(token: str | None) -> web.Application:
 
 @asynccontextmanager
 async def serving_metrics(
-    host: str, port: int | None, *, token: str | None = None
+    host: str, port: int | None, *, token: str | None = None, span: int = PORT_SPAN
 ) -> AsyncIterator[int | None]:
     """Serve `/metrics` while the block runs; yields the port, or None when off or unbindable.
 
@@ -89,7 +89,7 @@ async def serving_metrics(
         yield None
         return
     try:
-        sock = bind_socket(host, port)
+        sock = bind_socket(host, port, span)
     except OSError as exc:
         log.error("worker metrics: cannot listen on %s:%d (%s); serving none", host, port, exc)
         yield None
