@@ -158,17 +158,23 @@ async def startup(ctx: dict[str, Any]) -> None:
         lease_ttl_s=settings.lease_ttl_s,
     )
     ctx["stack"] = stack
-    ctx["metrics_port"] = await stack.enter_async_context(
-        worker_metrics(
-            settings.worker_metrics_host,
-            settings.worker_metrics_port,
-            token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
-            limiters=registries.limiters,
-        )
-    )
+    ctx["metrics_port"] = await stack.enter_async_context(_metrics(settings, registries))
     ctx["running"] = set()
     ctx["heartbeat"] = asyncio.create_task(_worker_heartbeat(ctx))
     log.info("worker %s ready (crossref %s)", worker_id, settings.crossref_url)
+
+
+def _metrics(
+    settings: Settings, registries: Registries
+) -> contextlib.AbstractAsyncContextManager[int | None]:
+    """This worker's metrics: its port (CCO_WORKER_METRICS_PORT) and its pools' limit gauges."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    return worker_metrics(
+        settings.worker_metrics_host,
+        settings.worker_metrics_port,
+        token=token,
+        limiters=registries.limiters,
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

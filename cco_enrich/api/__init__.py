@@ -75,8 +75,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Route("/healthz", healthz),
-        Route("/readyz", probes.readyz),
-        Route("/metrics", probes.metrics_text),
+        *probes.routes(),
         Route("/openapi.json", openapi_schema),
         Route("/api/sessions", sessions.create_session, methods=["POST"]),
         Route("/api/sessions/{session_id}", sessions.get_session, methods=["GET"]),

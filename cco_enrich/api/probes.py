@@ -15,6 +15,7 @@ from typing import Any
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from cco_enrich import metrics
 from cco_enrich.api.errors import error_response
@@ -133,6 +134,11 @@ def fleet_families(view: FleetView | None) -> list[Metric]:
         _gauge("cco_workers", "Workers with a fresh heartbeat.", len(view.workers)),
         *metrics.pool_limit_families(view.pool_limits()),
     ]
+
+
+def routes() -> list[Route]:
+    """GET /readyz and GET /metrics."""
+    return [Route("/readyz", readyz), Route("/metrics", metrics_text)]
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
