@@ -38,7 +38,9 @@ from cco_enrich.store import (
 )
 
 PROBE_TIMEOUT_S = 2.0
-"""How long a probe or a scrape waits for Redis before it reports Redis as unreachable."""
+"""How long a probe waits for Redis before it reports Redis as unreachable."""
+SCRAPE_TIMEOUT_S = 5.0
+"""How long /metrics waits for the fleet's numbers (Prometheus gives a scrape 10 s by default)."""
 PROBE_ERRORS: tuple[type[Exception], ...] = (TimeoutError, *STORE_UNAVAILABLE_ERRORS)
 
 
@@ -103,7 +105,7 @@ async def metrics_text(request: Request) -> Response:
         response.headers.update(CHALLENGE)
         return response
     try:
-        async with asyncio.timeout(PROBE_TIMEOUT_S):
+        async with asyncio.timeout(SCRAPE_TIMEOUT_S):
             view: FleetView | None = await fleet_view(_store(request))
     except PROBE_ERRORS:
         view = None

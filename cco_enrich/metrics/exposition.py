@@ -16,6 +16,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from cco_enrich.metrics import POOL_LIMITS
+
 MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -25,6 +27,7 @@ def process_registry() -> Collector:
     if os.environ.get(MULTIPROCESS_DIR_ENV):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(POOL_LIMITS)  # read live from this process's limiters, not from files
         return registry
     return REGISTRY
 

@@ -2,7 +2,7 @@
 
 Read-only and computed at scrape time, so every API process answers the same numbers whatever
 the number of processes. Statuses are read in chunks and only their `status` and `updated_at`
-fields are decoded: a scrape of a store with 100 000 sessions stays well under a second.
+fields are decoded: 10 000 sessions take about 70 ms, 100 000 about 0.5 s (one core).
 """
 
 from __future__ import annotations
