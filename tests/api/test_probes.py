@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -120,6 +121,10 @@ def test_an_open_event_stream_is_counted(client: TestClient) -> None:
         assert next(lines).startswith("id:")
         during = value(client.get("/metrics").text, "cco_sse_clients")
     assert during == before + 1
+    deadline = time.monotonic() + 5  # the server notices the disconnect on its next receive
+    while value(client.get("/metrics").text, "cco_sse_clients") != before:
+        assert time.monotonic() < deadline, "a closed stream is still counted"
+        time.sleep(0.02)
 
 
 @pytest.mark.parametrize(
