@@ -75,7 +75,14 @@ def test_readiness_metrics_and_a_graceful_api_shutdown(stack: Stack) -> None:
     events = list(stack.events(created["id"]))
     assert json.loads(events[-1]["data"])["status"] == "completed"
 
-    on_worker = stack.request("GET", worker_metrics)[1]
+    # The worker observes the run's duration just after it writes the final status.
+    deadline = time.monotonic() + 10
+    while True:
+        on_worker = stack.request("GET", worker_metrics)[1]
+        if value(on_worker, "cco_session_duration_seconds_count", status="completed"):
+            break
+        assert time.monotonic() < deadline, on_worker
+        time.sleep(0.05)
     assert _total(on_worker, "cco_resolved_total") == len(dois)
     assert _total(on_worker, "cco_resolved_total", outcome="not_found") == 5
     assert _total(on_worker, "cco_upstream_responses_total", status="200") > 0
