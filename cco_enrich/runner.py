@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
+from cco_enrich import metrics
 from cco_enrich.doi import DOI
 from cco_enrich.errors import SessionNotFoundError
 from cco_enrich.models import (
@@ -228,7 +229,9 @@ class SessionRun:
             for position, marked in self._duplicates.mark(self._resources, changed).items():
                 self._resources[position] = changed[position] = marked
             self._status = self._status.running(self._counts)
-            await self.store.checkpoint(self.session_id, changed, self._status)
+            with metrics.CHECKPOINT_DURATION.time():
+                await self.store.checkpoint(self.session_id, changed, self._status)
+            metrics.resolved(changed.values(), from_cache=from_cache)
         if self.cache is not None and not from_cache:
             with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
                 # The cache holds DOIs' outcomes; `scheme:pid` keys are looked up afresh.

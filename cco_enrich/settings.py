@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     rate_limit_per_min: int | None = None  # session creations per client address; None/0: off
     max_queued_sessions: int | None = None  # sessions waiting for a worker; None/0: off
     body_timeout_s: float = 30.0  # a request body must arrive within this (slow-loris guard)
+    # Metrics (issue 12): workers serve theirs on this port when set (the next free one when it
+    # is taken, any free one for 0); the API serves /metrics on its own port.
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    worker_metrics_host: str = "0.0.0.0"
+    metrics_token: SecretStr | None = None
 
     @property
     def user_agent(self) -> str:

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -23,9 +24,11 @@ from typing import Any, ClassVar
 import aiohttp
 from arq import cron
 
+from cco_enrich import metrics
 from cco_enrich.enrichment import enrich
 from cco_enrich.errors import SessionNotFoundError
 from cco_enrich.logs import configure_logging
+from cco_enrich.metrics.server import worker_metrics
 from cco_enrich.models import JobState
 from cco_enrich.registries import (
     PoolLimits,
@@ -162,9 +165,23 @@ async def startup(ctx: dict[str, Any]) -> None:
         identifiers=side.resolve,
     )
     ctx["stack"] = stack
+    ctx["metrics_port"] = await stack.enter_async_context(_metrics(settings, registries))
     ctx["running"] = set()
     ctx["heartbeat"] = asyncio.create_task(_worker_heartbeat(ctx))
     log.info("worker %s ready (crossref %s)", worker_id, settings.crossref_url)
+
+
+def _metrics(
+    settings: Settings, registries: Registries
+) -> contextlib.AbstractAsyncContextManager[int | None]:
+    """This worker's metrics: its port (CCO_WORKER_METRICS_PORT) and its pools' limit gauges."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    return worker_metrics(
+        settings.worker_metrics_host,
+        settings.worker_metrics_port,
+        token=token,
+        limiters=registries.limiters,
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -189,7 +206,13 @@ async def _worker_heartbeat(ctx: dict[str, Any]) -> None:
     while True:
         try:
             await deps.store.register_worker(
-                deps.worker_id, {**info, "sessions": sorted(ctx["running"])}, ttl_s=15
+                deps.worker_id,
+                {
+                    **info,
+                    "sessions": sorted(ctx["running"]),
+                    **metrics.heartbeat_fields(deps.registries.limiters, ctx.get("metrics_port")),
+                },
+                ttl_s=15,
             )
         except STORE_UNAVAILABLE_ERRORS:
             log.warning("worker %s: Redis unreachable, heartbeat skipped", deps.worker_id)
@@ -208,6 +231,7 @@ async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str,
         cache=deps.cache,
     )
     ctx["running"].add(session_id)
+    started = time.monotonic()
     try:
         final = await run.execute(
             lambda dois, on_outcomes: enrich(dois, deps.registries, on_outcomes),
@@ -216,6 +240,7 @@ async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str,
     finally:
         ctx["running"].discard(session_id)
     if final is not None and final.status.is_terminal:
+        metrics.SESSION_DURATION.labels(final.status).observe(time.monotonic() - started)
         record = await deps.store.record(session_id)
         if record.callback_url:
             delivery = await deps.webhooks.send(record.callback_url, session_id, final)

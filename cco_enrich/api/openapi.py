@@ -75,6 +75,24 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "responses": {"200": _answer("The process is up", {"type": "object"})},
         }
     },
+    "/readyz": {
+        "get": {
+            "summary": "Readiness: Redis answers and a worker's heartbeat is fresh",
+            "responses": {
+                "200": _answer("Ready, with each check", {"type": "object"}),
+                "503": _answer("Not ready: `error` names what is missing, `checks` each check"),
+            },
+        }
+    },
+    "/metrics": {
+        "get": {
+            "summary": "Prometheus metrics (a bearer token when CCO_METRICS_TOKEN is set)",
+            "responses": {
+                "200": _answer("Prometheus text format", {"type": "string"}, "text/plain"),
+                "401": _answer("Metrics token missing or wrong", _ERROR),
+            },
+        }
+    },
     "/openapi.json": {
         "get": {
             "summary": "This document",
