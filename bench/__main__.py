@@ -22,7 +22,9 @@ from pathlib import Path
 
 from .fleet import run_fleet
 from .harness import BenchStack, StandinSettings
+from .identifiers import run_identifiers
 from .inputs import MixedCounts, build_corpus, crossref_sets, mixed_list, write_corpus
+from .landing import run_landing
 from .latency import run_latency
 from .plot import write_plot
 from .report import RunInfo, write_report
@@ -31,7 +33,9 @@ from .scaling import SETTINGS as SCALING_SETTINGS
 from .scaling import run_scaling
 from .throughput import crossref_cold, mixed_cold, plain, warm
 
-SCENARIOS = ("crossref", "mixed", "plain", "warm", "scaling", "latency", "fleet")
+SCENARIOS = ("crossref", "mixed", "plain", "warm", "scaling", "latency", "fleet", "landing",
+             "identifiers")  # fmt: skip
+OWN_STACKS = {"scaling", "landing", "identifiers"}  # scenarios that start a stack of their own
 MAIN_SETTINGS = StandinSettings(latency_base_s=0.25, latency_per_item_s=0.004)
 
 
@@ -145,8 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     results: list[ScenarioResult] = []
     ok = False
     try:
-        if wanted - {"scaling"}:
+        if wanted - OWN_STACKS:
             _main_stack(directory, sizes, wanted, results)
+        if "landing" in wanted:
+            print("\n.. landing pages: 1,000 URLs over 20 hosts (about a minute)", flush=True)
+            results.append(_announce(run_landing(directory, MAIN_SETTINGS)))
+        if "identifiers" in wanted:
+            results.append(_announce(run_identifiers(directory, MAIN_SETTINGS)))
         if "scaling" in wanted:
             print("\n.. scaling: sessions of " + ", ".join(map(str, sizes.scaling)), flush=True)
             results.append(_announce(run_scaling(directory, sizes.scaling)))

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from cco_enrich._version import __version__
-from cco_enrich.enrichment import enrich
+from cco_enrich.doi import DOI
+from cco_enrich.enrichment import OnOutcomes
 from cco_enrich.errors import EnrichError
 from cco_enrich.exports import EXPORT_FORMATS, render_export
 from cco_enrich.ingest import IdentifierListIngestor
@@ -34,6 +35,7 @@ from cco_enrich.models import (
     Session,
     StatusCounts,
 )
+from cco_enrich.resolution import DuplicateIndex, resolve_side_by_side, resource_key
 from cco_enrich.settings import Settings
 
 log = logging.getLogger("cco_enrich")
@@ -75,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
     run.add_argument("--format", default="jsonld", choices=sorted(EXPORT_FORMATS))
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--include-all",
+        action="store_true",
+        help="CSL-JSON, BibTeX, RIS: keep hollow resources too",
+    )
     return parser
 
 
@@ -130,8 +137,6 @@ async def _ping(settings: Settings, timeout_s: float) -> int:
 async def _enrich_file(settings: Settings, args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from cco_enrich.worker import registries_from_settings
-
     ingestor = IdentifierListIngestor(
         max_identifiers=settings.max_identifiers, max_bytes=settings.max_upload_bytes
     )
@@ -141,8 +146,9 @@ async def _enrich_file(settings: Settings, args: argparse.Namespace) -> int:
         print(f"cco-enrich: {args.file}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     resources = list(result.resources)
-    position = {r.doi: i for i, r in enumerate(resources) if r.doi}
-    pending = [r.doi for r in resources if r.doi and r.status is ResourceStatus.PENDING]
+    position = {key: i for i, r in enumerate(resources) if (key := resource_key(r)) is not None}
+    pending = [k for k, i in position.items() if resources[i].status is ResourceStatus.PENDING]
+    duplicates = DuplicateIndex(resources)
     if not settings.mailto:
         log.warning("CCO_MAILTO is not set: Crossref's public pool is slow (1 list request/s).")
 
@@ -155,18 +161,37 @@ async def _enrich_file(settings: Settings, args: argparse.Namespace) -> int:
         transient=False,
     )
     with progress:
-        bar = progress.add_task(f"Resolving {len(pending)} DOIs", total=len(pending))
+        bar = progress.add_task(f"Resolving {len(pending)} identifiers", total=len(pending))
 
         async def record(outcomes: list[Outcome]) -> None:
+            changed: dict[int, Resource] = {}
             for outcome in outcomes:
                 i = position[outcome.doi]
-                resources[i] = resources[i].with_outcome(outcome)
+                resources[i] = changed[i] = resources[i].with_outcome(outcome)
+            for i, marked in duplicates.mark(resources, changed).items():
+                resources[i] = marked
             progress.advance(bar, len(outcomes))
 
-        async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as http:
-            registries = registries_from_settings(settings, http)
-            await enrich(pending, registries, record)
+        dois = [k for k in pending if resources[position[k]].doi == k]
+        others = [k for k in pending if resources[position[k]].doi != k]
+        await _resolve_file(settings, dois, others, record)
     return _write_export(args, result.metadata, resources)
+
+
+async def _resolve_file(
+    settings: Settings, dois: list[DOI], others: list[DOI], record: OnOutcomes
+) -> None:
+    """The same two engines as a worker's run, without Redis: limits and caches in memory."""
+    from cco_enrich.wiring import doi_resolver, open_identifier_side
+    from cco_enrich.worker import registries_from_settings
+
+    async with contextlib.AsyncExitStack() as stack:
+        http = await stack.enter_async_context(
+            aiohttp.ClientSession(headers={"User-Agent": settings.user_agent})
+        )
+        registries = registries_from_settings(settings, http)
+        side = await open_identifier_side(settings, stack, http, registries)
+        await resolve_side_by_side(doi_resolver(registries), side.resolve, dois, others, record)
 
 
 def _write_export(
@@ -180,7 +205,7 @@ def _write_export(
         resources=resources,
         processing_status=ProcessingStatus.from_counts(counts, JobState.COMPLETED, "done"),
     )
-    text, _, _ = render_export(session, args.format)
+    text, _, _ = render_export(session, args.format, include_all=args.include_all)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
+from cco_enrich import metrics
 from cco_enrich.doi import DOI
 from cco_enrich.errors import LeaseLostError, SessionNotFoundError
 from cco_enrich.models import (
@@ -25,6 +26,7 @@ from cco_enrich.models import (
     StopReason,
 )
 from cco_enrich.registries.limits import REQUEST_PRIORITY
+from cco_enrich.resolution import DuplicateIndex, resolve_side_by_side, resource_key
 from cco_enrich.store import LEASE_RECLAIMED, STORE_UNAVAILABLE_ERRORS, SessionStore
 
 log = logging.getLogger(__name__)
@@ -67,9 +69,17 @@ class SessionRun:
         self._status = ProcessingStatus()
         self._lock = asyncio.Lock()
         self._stop_reason: StopReason | None = None
+        self._passes_left = MAX_PASSES
+        self._duplicates = DuplicateIndex(())
 
-    async def execute(self, enrich: EnrichFunction) -> ProcessingStatus | None:
-        """Run to the end; None when this job has nothing to do (stale, cancelled, leased)."""
+    async def execute(
+        self, enrich: EnrichFunction, identifiers: EnrichFunction | None = None
+    ) -> ProcessingStatus | None:
+        """Run to the end; None when this job has nothing to do (stale, cancelled, leased).
+
+        `enrich` resolves DOIs; `identifiers` the other schemes by `scheme:pid` (without it,
+        those resources stay pending).
+        """
         sid = self.session_id
         try:
             record = await self.store.record(sid)
@@ -87,7 +97,7 @@ class SessionRun:
             log.info("session %s: leased by another worker; leaving it", sid)
             return None
         try:
-            return await self._run_leased(enrich, use_cache=not record.refresh)
+            return await self._run_leased(enrich, identifiers, use_cache=not record.refresh)
         except LeaseLostError:  # it stalled, and another worker has gone on since
             log.warning("session %s: lease lost; another worker goes on", sid)
             return None
@@ -112,23 +122,27 @@ class SessionRun:
                 await asyncio.shield(self.store.release_lease(sid, self.worker_id))
 
     async def _run_leased(
-        self, enrich: EnrichFunction, *, use_cache: bool, passes_left: int = MAX_PASSES
+        self, enrich: EnrichFunction, identifiers: EnrichFunction | None, *, use_cache: bool
     ) -> ProcessingStatus | None:
         sid = self.session_id
         self._resources = await self.store.resources(sid)
-        self._index = {r.doi: i for i, r in enumerate(self._resources) if r.doi}
-        self._counts = StatusCounts.of(self._resources)
-        pending = [r.doi for r in self._resources if r.status is ResourceStatus.PENDING and r.doi]
-        log.info("→ session %s: %d DOIs to resolve (job %s)", sid, len(pending), self.job_id)
-        await self._write(self._status.running(self._counts, f"{len(pending)} DOIs to resolve"))
+        pending, others = self._load_keys(with_identifiers=identifiers is not None)
+        log.info(
+            "→ session %s: %d DOIs and %d other identifiers to resolve (job %s)",
+            sid, len(pending), len(others), self.job_id,
+        )  # fmt: skip
+        await self._write(self._status.running(self._counts, _to_resolve(pending, others)))
         if self.cache is not None and use_cache and pending:
             hits = await self.cache.get_many(pending)
             if hits:
                 await self._apply(list(hits.values()), from_cache=True)
                 pending = [d for d in pending if d not in hits]
         # Smaller sessions get the pools' free slots first (the task copies this context).
-        REQUEST_PRIORITY.set(len(pending))
-        work = asyncio.create_task(enrich(pending, self._apply), name=f"enrich:{sid}")
+        REQUEST_PRIORITY.set(len(pending) + len(others))
+        work = asyncio.create_task(
+            resolve_side_by_side(enrich, identifiers, pending, others, self._apply),
+            name=f"enrich:{sid}",
+        )
         watcher = asyncio.create_task(self._watch(work), name=f"watch:{sid}")
         try:
             await work
@@ -150,17 +164,43 @@ class SessionRun:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        lost = await self.store.count_pending(sid)
-        if lost and passes_left > 1:
-            # Checkpoints Redis acknowledged and then lost (a failover to a replica that lagged,
-            # a crash between fsyncs): resolve those resources again rather than end without them.
-            log.warning(
-                "session %s: Redis lost %d saved resources; resolving them again", sid, lost
-            )
-            return await self._run_leased(enrich, use_cache=use_cache, passes_left=passes_left - 1)
+        if self._passes_left > 1 and await self._lost_by_redis():
+            self._passes_left -= 1
+            return await self._run_leased(enrich, identifiers, use_cache=use_cache)
         final = await self._write(self._status.completed(self._counts))
         log.info("← session %s: %s", sid, final.message)
         return final
+
+    async def _lost_by_redis(self) -> int:
+        """How many saved resources Redis holds as pending again: checkpoints it acknowledged
+        and then lost (a failover to a replica that lagged, a crash between fsyncs)."""
+        lost = (
+            await self.store.count_pending(self.session_id) - self._counts[ResourceStatus.PENDING]
+        )
+        if lost > 0:
+            log.warning(
+                "session %s: Redis lost %d saved resources; resolving again", self.session_id, lost
+            )
+        return max(lost, 0)
+
+    def _load_keys(self, *, with_identifiers: bool) -> tuple[list[DOI], list[DOI]]:
+        """Index the resources by key; the pending ones' DOIs, and their other `scheme:pid`s."""
+        self._index = {}
+        pending: list[DOI] = []
+        others: list[DOI] = []
+        for position, resource in enumerate(self._resources):
+            key = resource_key(resource)
+            if key is None:
+                continue
+            self._index[key] = position
+            if resource.status is ResourceStatus.PENDING:
+                if key == resource.doi:
+                    pending.append(key)
+                elif with_identifiers:
+                    others.append(key)
+        self._counts = StatusCounts.of(self._resources)
+        self._duplicates = DuplicateIndex(self._resources)
+        return pending, others
 
     async def _watch(self, work: asyncio.Task[None]) -> None:
         """Renew the lease, poll for cancel or delete; stop the work on any of them.
@@ -227,21 +267,34 @@ class SessionRun:
                 changed[position] = new
             if not changed:
                 return
+            for position, marked in self._duplicates.mark(self._resources, changed).items():
+                self._resources[position] = changed[position] = marked
             self._status = self._status.running(self._counts)
-            try:
-                await self.store.checkpoint(
-                    self.session_id, changed, self._status, holder=self.worker_id
-                )
-            except LeaseLostError:
-                # It expired while this run stalled: take it back unless another took over.
-                if await self._renew(since_s=0.0) is not None:
-                    raise
-                await self.store.checkpoint(
-                    self.session_id, changed, self._status, holder=self.worker_id
-                )
+            with metrics.CHECKPOINT_DURATION.time():
+                await self._checkpoint(changed)
+            metrics.resolved(changed.values(), from_cache=from_cache)
         if self.cache is not None and not from_cache:
             with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
-                await self.cache.put_many(outcomes)
+                # The cache holds DOIs' outcomes; `scheme:pid` keys are looked up afresh.
+                await self.cache.put_many([o for o in outcomes if self._is_doi_key(o.doi)])
+
+    def _is_doi_key(self, key: DOI) -> bool:
+        position = self._index.get(key)
+        return position is not None and self._resources[position].doi == key
+
+    async def _checkpoint(self, changed: dict[int, Resource]) -> None:
+        """Write a batch under the lease; take the lease back if it expired unclaimed."""
+        try:
+            await self.store.checkpoint(
+                self.session_id, changed, self._status, holder=self.worker_id
+            )
+        except LeaseLostError:
+            # It expired while this run stalled: take it back unless another took over.
+            if await self._renew(since_s=0.0) is not None:
+                raise
+            await self.store.checkpoint(
+                self.session_id, changed, self._status, holder=self.worker_id
+            )
 
     async def _interrupted(self) -> None:
         status = self._status.moved_to(
@@ -258,3 +311,9 @@ class SessionRun:
         self._status = status
         await self.store.set_status(self.session_id, status, holder=self.worker_id)
         return status
+
+
+def _to_resolve(dois: list[DOI], others: list[DOI]) -> str:
+    if not others:
+        return f"{len(dois)} DOIs to resolve"
+    return f"{len(dois)} DOIs and {len(others)} other identifiers to resolve"

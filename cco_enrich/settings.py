@@ -68,6 +68,22 @@ class Settings(BaseSettings):
     landing_timeout_s: float = 15.0
     landing_per_host_per_s: float = 1.0
     landing_in_flight_per_host: int = 2
+    # Identifier services and their pools (`ncbi`: esummary and the ID Converter together).
+    ncbi_eutils_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    ncbi_idconv_url: str = "https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles/"
+    ncbi_api_key: SecretStr | None = None
+    ncbi_per_s: int = 3  # NCBI's limit per IP
+    ncbi_api_key_per_s: int = 10  # NCBI's limit per API key
+    ncbi_in_flight: int = 3
+    openlibrary_url: str = "https://openlibrary.org"
+    openlibrary_per_s: int = 1
+    openlibrary_in_flight: int = 1
+    handle_url: str = "https://hdl.handle.net"
+    handle_per_s: int = 10  # the Handle proxy publishes no limit
+    handle_in_flight: int = 5
+    ark_resolver_url: str = "https://n2t.net"
+    ark_per_s: int = 10  # n2t.net publishes no limit
+    ark_in_flight: int = 5
     admin_token: SecretStr | None = None
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one JSON object a line (logs.py)
@@ -92,6 +108,11 @@ class Settings(BaseSettings):
     rate_limit_per_min: int | None = None  # session creations per client address; None/0: off
     max_queued_sessions: int | None = None  # sessions waiting for a worker; None/0: off
     body_timeout_s: float = 30.0  # a request body must arrive within this (slow-loris guard)
+    # Metrics (issue 12): workers serve theirs on this port when set (the next free one when it
+    # is taken, any free one for 0); the API serves /metrics on its own port.
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    worker_metrics_host: str = "0.0.0.0"
+    metrics_token: SecretStr | None = None
 
     @field_validator("redis_sentinels")
     @classmethod

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -26,9 +27,11 @@ from typing import Any, ClassVar
 import aiohttp
 from arq.connections import RedisSettings
 
+from cco_enrich import metrics
 from cco_enrich.enrichment import enrich
 from cco_enrich.errors import SessionNotFoundError
 from cco_enrich.logs import configure_logging
+from cco_enrich.metrics.server import worker_metrics
 from cco_enrich.models import JobState
 from cco_enrich.registries import (
     PoolLimits,
@@ -51,6 +54,7 @@ from cco_enrich.store import (
     redis_settings,
 )
 from cco_enrich.webhooks import WebhookSender
+from cco_enrich.wiring import Resolver, open_identifier_side
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,8 @@ class Deps:
     webhooks: WebhookSender
     worker_id: str
     lease_ttl_s: float
+    identifiers: Resolver | None = None
+    """Resolves the other schemes (PMIDs, ISBNs, URLs, ...) by `scheme:pid` (wiring.py)."""
 
 
 def worker_redis_settings(settings: Settings) -> RedisSettings:
@@ -150,12 +156,11 @@ async def startup(ctx: dict[str, Any]) -> None:
     store = SessionStore(
         redis, session_ttl_s=settings.session_ttl_s, small_session_max=settings.small_session_max
     )
-    registries = registries_from_settings(
-        settings,
-        http,
-        shared=RedisLimitBackend(redis) if settings.shared_limits else None,
-        prefix_cache=RedisPrefixCache(redis, ttl_s=settings.cache_ttl_s),
-    )
+    shared = RedisLimitBackend(redis) if settings.shared_limits else None
+    prefix_cache = RedisPrefixCache(redis, ttl_s=settings.cache_ttl_s)
+    registries = registries_from_settings(settings, http, shared=shared, prefix_cache=prefix_cache)
+    # Identifiers of other schemes; landing pages and webhooks go through the guarded session.
+    side = await open_identifier_side(settings, stack, http, registries, shared=shared)
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     ctx["deps"] = Deps(
         store=store,
@@ -164,18 +169,32 @@ async def startup(ctx: dict[str, Any]) -> None:
             redis, ttl_s=settings.cache_ttl_s, not_found_ttl_s=settings.not_found_cache_ttl_s
         ),
         webhooks=WebhookSender(
-            http,
+            side.outbound_http,
             secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
             allow_private=settings.webhook_allow_private,
         ),
         worker_id=worker_id,
         lease_ttl_s=settings.lease_ttl_s,
+        identifiers=side.resolve,
     )
     ctx["stack"] = stack
+    ctx["metrics_port"] = await stack.enter_async_context(_metrics(settings, registries))
     ctx["running"] = set()
-    ctx["heartbeat"] = asyncio.create_task(_worker_heartbeat(ctx))
-    ctx["sweeper"] = asyncio.create_task(_sweeper(ctx))
+    _start_background_tasks(ctx)
     log.info("worker %s ready (crossref %s)", worker_id, settings.crossref_url)
+
+
+def _metrics(
+    settings: Settings, registries: Registries
+) -> contextlib.AbstractAsyncContextManager[int | None]:
+    """This worker's metrics: its port (CCO_WORKER_METRICS_PORT) and its pools' limit gauges."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    return worker_metrics(
+        settings.worker_metrics_host,
+        settings.worker_metrics_port,
+        token=token,
+        limiters=registries.limiters,
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -195,13 +214,25 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await stack.aclose()
 
 
+def _start_background_tasks(ctx: dict[str, Any]) -> None:
+    """The heartbeat and the sweeper: they run until shutdown cancels them."""
+    ctx["heartbeat"] = asyncio.create_task(_worker_heartbeat(ctx))
+    ctx["sweeper"] = asyncio.create_task(_sweeper(ctx))
+
+
 async def _worker_heartbeat(ctx: dict[str, Any]) -> None:
     deps: Deps = ctx["deps"]
     info = {"host": socket.gethostname(), "pid": os.getpid()}
     while True:
         try:
             await deps.store.register_worker(
-                deps.worker_id, {**info, "sessions": sorted(ctx["running"])}, ttl_s=15
+                deps.worker_id,
+                {
+                    **info,
+                    "sessions": sorted(ctx["running"]),
+                    **metrics.heartbeat_fields(deps.registries.limiters, ctx.get("metrics_port")),
+                },
+                ttl_s=15,
             )
         except STORE_UNAVAILABLE_ERRORS:
             log.warning("worker %s: Redis unreachable, heartbeat skipped", deps.worker_id)
@@ -237,13 +268,16 @@ async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str,
         cache=deps.cache,
     )
     ctx["running"].add(session_id)
+    started = time.monotonic()
     try:
         final = await run.execute(
-            lambda dois, on_outcomes: enrich(dois, deps.registries, on_outcomes)
+            lambda dois, on_outcomes: enrich(dois, deps.registries, on_outcomes),
+            deps.identifiers,
         )
     finally:
         ctx["running"].discard(session_id)
     if final is not None and final.status.is_terminal:
+        metrics.SESSION_DURATION.labels(final.status).observe(time.monotonic() - started)
         record = await deps.store.record(session_id)
         if record.callback_url:
             delivery = await deps.webhooks.send(record.callback_url, session_id, final)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from tests.standin.services import identifier_env
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -68,6 +70,9 @@ class Stack:
             "CCO_DOI_URL": f"{base}/doi",
             "CCO_MAILTO": "e2e@example.org",
             "CCO_LOG_LEVEL": "INFO",
+            # NCBI, Open Library, the Handle proxy and the ARK resolver: the stand-in's too, so
+            # that no identifier of any scheme ever reaches a public service.
+            **identifier_env(base),
         }
         env.update(self.extra_env)
         return env

@@ -72,12 +72,13 @@ def test_enrich_file_exits_1_when_a_doi_failed(standin_stack: Stack, tmp_path: P
         "--format",
         "bibtex",
         "--quiet",
+        "--include-all",
         CCO_RETRY_ATTEMPTS="2",
     )
     assert done.returncode == 1
     assert "failed:" in done.stderr
     assert "503" in done.stderr
-    assert done.stdout.count("@") == 12  # every resource still in the export
+    assert done.stdout.count("@") == 12  # --include-all: every resource still in the export
 
 
 def test_enrich_file_refuses_a_missing_file_with_exit_2(
@@ -147,3 +148,26 @@ def _up(stack: Stack) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_enrich_file_resolves_every_scheme_the_service_does(
+    standin_stack: Stack, tmp_path: Path
+) -> None:
+    """PMIDs, ISBNs and landing pages too, against the stand-in's recorded answers."""
+    page = f"{standin_stack.standin}/landing/data.example.org/dataset/3300"
+    source = tmp_path / "list.txt"
+    source.write_text(
+        "\n".join([_dois(standin_stack)[0], "PMID: 27933103", "ISBN 0451526538", "PMID: 1", page])
+    )
+    out = tmp_path / "cco.csv"
+    done = _cli(
+        standin_stack, "enrich", str(source), "-o", str(out), "--format", "csv", "--quiet",
+        CCO_OUTBOUND_ALLOW_PRIVATE="true",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = {r["identifier"]: r for r in csv.DictReader(io.StringIO(out.read_text()))}
+    assert [rows[i]["status"] for i in rows] == ["enriched"] * 3 + ["not_found", "enriched"]
+    assert rows["PMID: 27933103"]["title"].startswith("Programmatic conversion of crystal")
+    assert rows["ISBN 0451526538"]["title"] == "The adventures of Tom Sawyer"
+    assert rows[page]["title"].startswith("Removal of organic carbon")
+    assert "4 enriched, 1 not_found" in done.stderr

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from cco_enrich.doi import DOI
-from cco_enrich.ingest import URL_NOT_A_DOI, IdentifierListIngestor, build_resource
+from cco_enrich.ingest import IdentifierListIngestor, build_resource
 from cco_enrich.models import JobState, Outcome, Relation, Resource, ResourceStatus, Work
 from cco_enrich.runner import OnOutcomes, SessionRun
 from cco_enrich.store import SessionStore
@@ -34,7 +34,7 @@ def ingestor() -> IdentifierListIngestor:
         ("hdl:20.500.1234/5", PENDING, "handle", "20.500.1234/5", {}),
         ("IGSN IECUR0097", PENDING, "igsn", "IECUR0097", {}),
         ("ark:/13030/tf5p30086k", PENDING, "ark", "ark:13030/tf5p30086k", {}),
-        ("https://example.org/x", ResourceStatus.SKIPPED, "url", "https://example.org/x", {}),
+        ("https://example.org/x", PENDING, "url", "https://example.org/x", {}),
     ],
 )  # fmt: skip
 def test_build_resource_records_scheme_pid_and_ids(
@@ -51,8 +51,9 @@ def test_build_resource_records_scheme_pid_and_ids(
     assert {name: value for name, value in found.items() if value} == ids
 
 
-def test_build_resource_keeps_urls_skipped_with_their_reason() -> None:
-    assert build_resource("https://example.org/x").error == URL_NOT_A_DOI
+def test_build_resource_makes_urls_pending_landing_pages() -> None:
+    resource = build_resource("https://example.org/x")
+    assert (resource.status, resource.error, resource.doi) == (PENDING, None, None)
 
 
 def test_build_resource_reports_a_bad_isbn_check_digit() -> None:
@@ -182,7 +183,7 @@ class RecordingResolver:
 async def test_a_run_resolves_dois_and_leaves_other_pending_schemes_alone(
     store: SessionStore,
 ) -> None:
-    """Until their resolvers are wired, non-DOI PIDs stay pending and the run still completes."""
+    """Without an identifier engine, non-DOI PIDs stay pending and the run still completes."""
     given = ["10.1000/a", "arXiv:2101.00001", "PMID: 1", "PMC2", "ISBN 0-306-40615-2",
              "hdl:20.500.1/2", "IGSN IECUR0097", "ark:/13030/x",
              "https://example.org/"]  # fmt: skip
@@ -194,5 +195,5 @@ async def test_a_run_resolves_dois_and_leaves_other_pending_schemes_alone(
     assert final.status is JobState.COMPLETED
     assert sorted(resolver.calls) == ["10.1000/a", ARXIV_DOI]
     statuses = [r.status for r in await store.resources("s")]
-    assert statuses == [ResourceStatus.ENRICHED] * 2 + [PENDING] * 6 + [ResourceStatus.SKIPPED]
-    assert (final.enriched, final.skipped, final.done, final.total) == (2, 1, 3, 9)
+    assert statuses == [ResourceStatus.ENRICHED] * 2 + [PENDING] * 7
+    assert (final.enriched, final.skipped, final.done, final.total) == (2, 0, 2, 9)

@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from cco_enrich.models import (
+    DOI,
     FORCE_RESET_STATUSES,
     RETRY_RESET_STATUSES,
+    Author,
     JobState,
     Outcome,
     ProcessingStatus,
+    Relation,
     Resource,
     ResourceStatus,
     StatusCounts,
@@ -209,3 +212,28 @@ def test_force_resets_every_looked_up_doi_but_never_invalid_or_skipped() -> None
     changed = reset_resources(RESOURCES, FORCE_RESET_STATUSES)
     assert list(changed) == [0, 1, 2]
     assert all(r.status is ResourceStatus.PENDING and r.title is None for r in changed.values())
+
+
+def test_with_outcome_copies_relations_and_the_descriptive_fields() -> None:
+    work = Work(
+        doi=DOI("10.82144/e98987b1"),
+        registry="datacite",
+        title="Survey",
+        relations=(Relation(type="IsPartOf", identifier="https://seamap.env.duke.edu/?"),),
+        contributors=(Author(name="SEFSC"),),
+        temporal_coverage="2017-06-29/2017-08-17",
+        date_created="2019-02-20",
+        keywords=("cetaceans",),
+    )
+    given = Relation(type="HasPart", identifier="https://doi.org/10.82144/x")
+    resource = Resource(identifier="10.82144/e98987b1", doi=DOI("10.82144/e98987b1"))
+    enriched = resource.model_copy(update={"relations": (given,)}).with_outcome(
+        Outcome.enriched(work)
+    )
+    assert enriched.relations == (given, *work.relations)  # a map's relations stay
+    assert (enriched.contributors, enriched.temporal_coverage) == (
+        work.contributors,
+        work.temporal_coverage,
+    )
+    assert (enriched.date_created, enriched.keywords) == ("2019-02-20", ("cetaceans",))
+    assert enriched.reset().relations == ()

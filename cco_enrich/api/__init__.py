@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from cco_enrich._version import __version__
-from cco_enrich.api import pages, sessions
+from cco_enrich.api import pages, probes, sessions
 from cco_enrich.api.connection import SOCKET_TIMEOUT_S
 from cco_enrich.api.errors import EXCEPTION_HANDLERS
 from cco_enrich.api.events import session_events
@@ -50,7 +50,8 @@ REDIS_IDLE_CLOSE_S = 10.0
 async def healthz(request: Request) -> Response:
     """200 while the process is up; says whether Redis answers too."""
     try:
-        await request.app.state.api.store.ping()
+        async with asyncio.timeout(probes.PROBE_TIMEOUT_S):  # a liveness probe never hangs
+            await request.app.state.api.store.ping()
         redis = "ok"
     except Exception:
         redis = "unreachable"
@@ -136,6 +137,7 @@ async def _close_idle_connections_every(redis: ArqRedis, interval_s: float) -> N
 def _routes() -> list[BaseRoute]:
     return [
         Route("/healthz", healthz),
+        *probes.routes(),
         Route("/openapi.json", openapi_schema),
         Route("/api/sessions", sessions.create_session, methods=["POST"]),
         Route("/api/sessions/{session_id}", _session_resource, methods=["GET", "DELETE"]),

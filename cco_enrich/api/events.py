@@ -11,11 +11,13 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 from sse_starlette import EventSourceResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cco_enrich.api.drain import SHUTDOWN_GRACE_S, until_shutdown
 from cco_enrich.api.hub import EventHub, stream_id_key
 from cco_enrich.api.sessions import _session_id, _state
 from cco_enrich.models import ProcessingStatus
@@ -110,8 +112,11 @@ async def session_events(request: Request) -> Response:
     state = _state(request)
     session_id = _session_id(request)
     await state.store.status(session_id)  # a 404 now, before the stream starts
+    shutdown = anyio.Event()
     return EventSourceResponse(
-        _follow(request, state.hub, session_id, _last_event_id(request)),
+        until_shutdown(_follow(request, state.hub, session_id, _last_event_id(request)), shutdown),
         ping=PING_S,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_S,
     )

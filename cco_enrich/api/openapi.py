@@ -1,4 +1,7 @@
-"""GET /openapi.json: an OpenAPI 3.1 description of every endpoint."""
+"""GET /openapi.json: an OpenAPI 3.1 description of every endpoint.
+
+The paths live in `api/openapi_paths.py`; this module adds the component schemas and serves it.
+"""
 
 from __future__ import annotations
 
@@ -8,312 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cco_enrich._version import __version__
+from cco_enrich.api.openapi_paths import OPERATIONS
 from cco_enrich.api.responses import JSONResponse
-from cco_enrich.models import ProcessingStatus, Resource, ResourceStatus, Session
-
-_ERROR = {"$ref": "#/components/schemas/Error"}
-_SESSION_ID = {
-    "name": "session_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string"},
-    "description": "The id POST /api/sessions answered.",
-}
-
-
-def _answer(
-    description: str, schema: dict[str, Any] | None = None, media: str = "application/json"
-) -> dict[str, Any]:
-    if schema is None:
-        return {"description": description}
-    return {"description": description, "content": {media: {"schema": schema}}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    text = {
-        400: "Bad request",
-        404: "Unknown session",
-        409: "Already queued or running",
-        413: "Too large",
-        415: "Unsupported media type",
-        422: "Unreadable input",
-        401: "Token missing or wrong",
-        408: "The body arrived too slowly (CCO_BODY_TIMEOUT_S)",
-        429: "Over a limit (CCO_RATE_LIMIT_PER_MIN, CCO_MAX_QUEUED_SESSIONS); see Retry-After",
-        503: "Redis is unreachable; try again shortly",
-    }
-    return {str(code): _answer(text[code], _ERROR) for code in codes}
-
-
-def _flag(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": {"type": "boolean"},
-        "description": description,
-    }
-
-
-# Query values with control characters are refused (400) before any handler runs.
-NO_CONTROL_CHARACTERS = "^[^\\x00-\\x1f\\x7f]*$"
-EVENT_ID_PATTERN = "^[0-9]{1,20}(-[0-9]{1,20})?$"
-_STATUSES = "|".join(s.value for s in ResourceStatus)
-_STATUS_LIST = f"^({_STATUSES})(,({_STATUSES}))*$"
-_CALLBACK_URL = {
-    "name": "callback_url",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string", "pattern": NO_CONTROL_CHARACTERS},
-    "description": "A URL to POST the final status to (a signed webhook)",
-}
-
-OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
-    "/healthz": {
-        "get": {
-            "summary": "Liveness",
-            "responses": {"200": _answer("The process is up", {"type": "object"})},
-        }
-    },
-    "/openapi.json": {
-        "get": {
-            "summary": "This document",
-            "responses": {"200": _answer("OpenAPI", {"type": "object"})},
-        }
-    },
-    "/": {
-        "get": {
-            "summary": "The web page",
-            "responses": {"200": _answer("HTML", {"type": "string"}, "text/html")},
-        }
-    },
-    "/api/sessions": {
-        "post": {
-            "summary": "Create a session from a list of identifiers",
-            "parameters": [_flag("enrich", "Also queue the enrichment at once"), _CALLBACK_URL],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/CreateSession"}},
-                    "text/plain": {"schema": {"type": "string"}},
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/x-bibtex": {"schema": {"type": "string"}},
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "file": {"type": "string", "format": "binary"},
-                                "identifiers": {"type": "string"},
-                            },
-                        }
-                    },
-                },
-            },
-            "responses": {
-                "201": _answer("Created", {"$ref": "#/components/schemas/SessionCreated"}),
-                **_errors(413, 415, 422, 429),
-            },
-        }
-    },
-    "/api/sessions/{session_id}": {
-        "get": {
-            "summary": "The session: metadata, resources, processing_status",
-            "parameters": [
-                _SESSION_ID,
-                {
-                    "name": "status",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string", "pattern": _STATUS_LIST},
-                    "description": "Only resources in these statuses (comma-separated)",
-                },
-            ],
-            "responses": {
-                "200": _answer("The session", {"$ref": "#/components/schemas/Session"}),
-                **_errors(400, 404),
-            },
-        },
-        "delete": {
-            "summary": "Cancel and delete the session",
-            "parameters": [_SESSION_ID],
-            "responses": {"204": _answer("Deleted"), **_errors(404)},
-        },
-    },
-    "/api/sessions/{session_id}/status": {
-        "get": {
-            "summary": "processing_status",
-            "parameters": [_SESSION_ID],
-            "responses": {
-                "200": _answer("Status", {"$ref": "#/components/schemas/ProcessingStatus"}),
-                **_errors(404),
-            },
-        }
-    },
-    "/api/sessions/{session_id}/events": {
-        "get": {
-            "summary": "Server-Sent Events of processing_status until a terminal state",
-            "description": (
-                "Events `status` (processing_status) and `resources` (changed resources by "
-                "position); `id:` on each; honours Last-Event-ID."
-            ),
-            "parameters": [
-                _SESSION_ID,
-                {
-                    "name": "last_event_id",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string", "pattern": EVENT_ID_PATTERN},
-                    "description": "Resume after this event id (as the Last-Event-ID header)",
-                },
-                {
-                    "name": "Last-Event-ID",
-                    "in": "header",
-                    "required": False,
-                    "schema": {"type": "string", "pattern": EVENT_ID_PATTERN},
-                },
-                {
-                    "name": "token",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string", "pattern": NO_CONTROL_CHARACTERS},
-                    "description": "CCO_API_TOKEN, for EventSource (which cannot send headers)",
-                },
-            ],
-            "responses": {
-                "200": _answer("Event stream", {"type": "string"}, "text/event-stream"),
-                **_errors(404),
-            },
-        }
-    },
-    "/api/sessions/{session_id}/enrich": {
-        "post": {
-            "summary": "Queue the enrichment of pending resources",
-            "parameters": [
-                _SESSION_ID,
-                _flag("force", "Re-resolve every DOI"),
-                _CALLBACK_URL,
-            ],
-            "responses": {
-                "202": _answer("Queued", {"$ref": "#/components/schemas/Queued"}),
-                **_errors(404, 409, 422, 429),
-            },
-        }
-    },
-    "/api/sessions/{session_id}/retry": {
-        "post": {
-            "summary": "Re-run only the failed resources",
-            "parameters": [_SESSION_ID, _CALLBACK_URL],
-            "responses": {
-                "202": _answer("Queued", {"$ref": "#/components/schemas/Queued"}),
-                **_errors(404, 409, 422, 429),
-            },
-        }
-    },
-    "/api/sessions/{session_id}/cancel": {
-        "post": {
-            "summary": "Stop a queued or running enrichment",
-            "parameters": [_SESSION_ID],
-            "responses": {
-                "200": _answer("Status", {"$ref": "#/components/schemas/ProcessingStatus"}),
-                "202": _answer("Cancelling", {"$ref": "#/components/schemas/ProcessingStatus"}),
-                **_errors(404),
-            },
-        }
-    },
-    "/api/sessions/{session_id}/export": {
-        "get": {
-            "summary": "Download the CCO",
-            "parameters": [
-                _SESSION_ID,
-                {
-                    "name": "format",
-                    "in": "query",
-                    "required": False,
-                    "schema": {
-                        "type": "string",
-                        "enum": ["jsonld", "csl-json", "bibtex", "ris", "csv"],
-                        "default": "jsonld",
-                    },
-                },
-                _flag("inline", "Content-Disposition inline (view in the browser), not attachment"),
-            ],
-            "responses": {
-                "200": _answer("The export", {"type": "string"}, "application/octet-stream"),
-                **_errors(400, 404),
-            },
-        }
-    },
-    "/admin": {
-        "get": {
-            "summary": "The admin page (needs CCO_ADMIN_TOKEN)",
-            "responses": {
-                "200": _answer("HTML", {"type": "string"}, "text/html"),
-                "401": _answer("The login form", {"type": "string"}, "text/html"),
-                "404": _answer("Admin is disabled", {"type": "string"}, "text/html"),
-            },
-        }
-    },
-    "/admin/login": {
-        "post": {
-            "summary": "Log in to the admin page with the token (sets a cookie)",
-            "requestBody": {
-                "content": {
-                    "application/x-www-form-urlencoded": {
-                        "schema": {"type": "object", "properties": {"token": {"type": "string"}}}
-                    }
-                }
-            },
-            "responses": {
-                "303": _answer("Logged in"),
-                **_errors(400),
-                "401": _answer(
-                    "Wrong token: the login form again", {"type": "string"}, "text/html"
-                ),
-                "404": _answer("Admin is disabled", {"type": "string"}, "text/html"),
-            },
-        }
-    },
-    "/admin/logout": {
-        "post": {
-            "summary": "Log out of the admin page",
-            "responses": {"303": _answer("Logged out")},
-        }
-    },
-    "/admin/api/overview": {
-        "get": {
-            "summary": "Queue counts, live workers and recent sessions",
-            "security": [{"bearer": []}],
-            "responses": {"200": _answer("Overview", {"type": "object"}), **_errors(401, 404)},
-        }
-    },
-    "/api/queue": {
-        "get": {
-            "summary": "Sessions per state and live workers",
-            "responses": {"200": _answer("Queue", {"type": "object"})},
-        }
-    },
-}
-
-
-def _add_common_answers(operations: dict[str, dict[str, dict[str, Any]]]) -> None:
-    """What any `/api/*` call may answer: a bad query, no token, Redis down; a slow body."""
-    for path, methods in operations.items():
-        if not path.startswith("/api/"):
-            continue
-        for method, operation in methods.items():
-            common = _errors(400, 401, 503, *((408,) if method == "post" else ()))
-            operation["responses"] = {**common, **operation["responses"]}
-            operation.setdefault("security", API_SECURITY)
-
-
-# The token is needed only when CCO_API_TOKEN is set: `{}` says calls without it may work.
-API_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {}]
-_add_common_answers(OPERATIONS)
-OPERATIONS["/api/sessions/{session_id}/events"]["get"]["security"] = [
-    {"bearer": []},
-    {"token_query": []},
-    {},
-]
+from cco_enrich.models import ProcessingStatus, Resource, Session
 
 
 def _create_shape(list_key: str, metadata_key: str) -> dict[str, Any]:
@@ -334,9 +34,9 @@ def _create_shape(list_key: str, metadata_key: str) -> dict[str, Any]:
     }
 
 
-def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """The OpenAPI document; pydantic gives the schemas of our models."""
-    components: dict[str, dict[str, Any]] = {
+def _body_schemas() -> dict[str, dict[str, Any]]:
+    """The request and answer bodies written by hand: errors, POST /api/sessions, queued jobs."""
+    return {
         "Error": {
             "type": "object",
             "required": ["error"],
@@ -374,20 +74,32 @@ def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None
             "type": "object",
             "properties": {"job_id": {"type": "string"}, "status": {"type": "string"}},
         },
-        "ProcessingStatus": ProcessingStatus.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        ),
-        "Resource": Resource.model_json_schema(ref_template="#/components/schemas/{model}"),
-        "Session": Session.model_json_schema(ref_template="#/components/schemas/{model}"),
+    }
+
+
+def _model_schemas() -> dict[str, dict[str, Any]]:
+    """The schemas pydantic gives of our models, with the models they nest beside them."""
+    ref_template = "#/components/schemas/{model}"
+    schemas: dict[str, dict[str, Any]] = {
+        "ProcessingStatus": ProcessingStatus.model_json_schema(ref_template=ref_template),
+        "Resource": Resource.model_json_schema(ref_template=ref_template),
+        "Session": Session.model_json_schema(ref_template=ref_template),
     }
     for model in ("ProcessingStatus", "Resource", "Session"):
-        components.update(components[model].pop("$defs", {}))
+        schemas.update(schemas[model].pop("$defs", {}))
+    # GET /api/sessions/{id} adds the part tree (parent position -> parts) the page nests by.
+    schemas["Session"]["properties"]["parts"] = {"type": "object"}
+    return schemas
+
+
+def build_schema(extra_paths: dict[str, dict[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """The OpenAPI document; pydantic gives the schemas of our models."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "cco_enrich", "version": __version__},
         "paths": {**OPERATIONS, **(extra_paths or {})},
         "components": {
-            "schemas": components,
+            "schemas": _body_schemas() | _model_schemas(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "token_query": {"type": "apiKey", "in": "query", "name": "token"},

@@ -15,7 +15,7 @@ from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cco_enrich.api.errors import error_response
-from cco_enrich.api.openapi import OPERATIONS
+from cco_enrich.api.openapi_paths import OPERATIONS
 from cco_enrich.api.security import is_api_path
 
 BOOLEAN_SPELLINGS = frozenset({"", "0", "1", "true", "false", "yes", "no"})

@@ -24,6 +24,7 @@ from cco_enrich.errors import (
     UnsupportedMediaTypeError,
 )
 from cco_enrich.exports import render_export
+from cco_enrich.exports.links import part_tree
 from cco_enrich.ingest import READABLE_MEDIA_TYPES, IdentifierListIngestor, IngestResult
 from cco_enrich.models import (
     FORCE_RESET_STATUSES,
@@ -161,6 +162,7 @@ async def get_session(request: Request) -> Response:
     session = await store.load(session_id)
     await store.touch(session_id)
     body = session.model_dump(mode="json")
+    body["parts"] = part_tree(session.resources)  # parent position -> its parts' positions
     deliveries = await store.webhook_deliveries(session_id)
     body["webhook_deliveries"] = [d.model_dump(mode="json") for d in deliveries]
     wanted = request.query_params.get("status")
@@ -239,12 +241,17 @@ async def delete_session(request: Request) -> Response:
 
 
 async def export_session(request: Request) -> Response:
-    """GET /api/sessions/{id}/export?format=jsonld|csl-json|bibtex|ris|csv: a download."""
+    """GET /api/sessions/{id}/export?format=jsonld|csl-json|bibtex|ris|csv: a download.
+
+    CSL-JSON, BibTeX and RIS leave out resources with no metadata unless `?include=all`.
+    """
     store = _state(request).store
     session_id = _session_id(request)
     session = await store.load(session_id)
     text, media_type, filename = render_export(
-        session, request.query_params.get("format", "jsonld")
+        session,
+        request.query_params.get("format", "jsonld"),
+        include_all=request.query_params.get("include", "").lower() == "all",
     )
     disposition = "inline" if _flag(request, "inline") else "attachment"
     return Response(

@@ -26,6 +26,7 @@ _CONTAINER_FIELDS = {
     "inproceedings": "booktitle",
 }
 _PUBLISHER_FIELDS = {"techreport": "institution", "phdthesis": "school"}
+_ID_FIELDS = ("pmid", "pmcid", "isbn")
 
 
 def render_bibtex(session: Session) -> str:
@@ -42,7 +43,7 @@ def bibtex_entry(resource: Resource, key: str) -> str:
         entry_type = "misc"
     fields: list[tuple[str, str]] = []
     if resource.title:
-        fields.append(("title", escape_latex(resource.title)))
+        fields.append(("title", protect_capitals(resource.title)))
     if resource.authors:
         fields.append(("author", " and ".join(_name(author) for author in resource.authors)))
     if resource.year:
@@ -55,6 +56,12 @@ def bibtex_entry(resource: Resource, key: str) -> str:
         fields.append((field, escape_latex(resource.publisher)))
     if resource.doi:
         fields.append(("doi", _verbatim(resource.doi)))
+    if resource.arxiv:
+        # biblatex's eprint fields; BibTeX styles that know arXiv read the same two.
+        fields += [("eprint", _verbatim(resource.arxiv)), ("archiveprefix", "arXiv")]
+    fields += [
+        (name, _verbatim(value)) for name in _ID_FIELDS if (value := getattr(resource, name))
+    ]
     url = resource_url(resource)
     if url:
         fields.append(("url", _verbatim(url)))
@@ -63,6 +70,22 @@ def bibtex_entry(resource: Resource, key: str) -> str:
         fields.append(("note", escape_latex(note)))
     body = "".join(f"  {name} = {{{value}}},\n" for name, value in fields)
     return f"@{entry_type}{{{key},\n{body}}}\n"
+
+
+def protect_capitals(title: str) -> str:
+    """A title LaTeX-escaped, each word a classic style would lower-case kept in braces.
+
+    Styles such as `plain` lower-case a title but for its first letter and what is braced, so
+    `CO2` would print as `co2` and `Weddell Sea` as `weddell sea`: every word with a capital
+    letter (after the title's first letter) is braced, `{CO2}`, `{Weddell}`, as Zotero does.
+    """
+    return " ".join(_protect(word, is_first=i == 0) for i, word in enumerate(title.split()))
+
+
+def _protect(word: str, *, is_first: bool) -> str:
+    escaped = escape_latex(word)
+    capitals = word[1:] if is_first else word
+    return f"{{{escaped}}}" if any(c.isupper() for c in capitals) else escaped
 
 
 def escape_latex(text: str) -> str:

@@ -31,6 +31,13 @@ def csl_item(resource: Resource, key: str) -> dict[str, Any]:
         item["publisher"] = resource.publisher
     if resource.doi:
         item["DOI"] = resource.doi
+    for name, value in (
+        ("PMID", resource.pmid),
+        ("PMCID", resource.pmcid),
+        ("ISBN", resource.isbn),
+    ):
+        if value:
+            item[name] = value
     url = resource_url(resource)
     if url:
         item["URL"] = url

@@ -1,4 +1,9 @@
-"""The session as an OAI-ORE Resource Map in JSON-LD, shaped like a cco-generator CCO."""
+"""The session as an OAI-ORE Resource Map in JSON-LD, shaped like a cco-generator CCO.
+
+Every aggregated resource is a node named by the IRI of its PID (`https://doi.org/…`, the URL,
+`https://hdl.handle.net/…`), so `hasPart`/`isPartOf` and the proxies point at it. Part links join
+only resources of this CCO; any other relation is a plain Dublin Core link (jsonld_nodes.py).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,15 @@ import json
 import uuid
 from typing import Any
 
-from cco_enrich.doi import doi_url
-from cco_enrich.exports.vocab import (
-    export_filename,
-    iri,
-    is_url,
-    resource_url,
-    type_names,
+from cco_enrich.exports.jsonld_nodes import (
+    ORCID_PROPERTY,
+    ROR_PROPERTY,
+    aggregated_resource,
+    drop_empty,
 )
-from cco_enrich.models import Author, Resource, ResourceStatus, Session
+from cco_enrich.exports.links import cco_links, parsed_identifier, pid_iri
+from cco_enrich.exports.vocab import export_filename, iri
+from cco_enrich.models import Resource, Session
 
 CONTEXT: dict[str, str] = {
     "ore": "http://www.openarchives.org/ore/terms/",
@@ -24,13 +29,7 @@ CONTEXT: dict[str, str] = {
     "dcterms": "http://purl.org/dc/terms/",
     "foaf": "http://xmlns.com/foaf/0.1/",
 }
-DOI_PROPERTY = "https://registry.identifiers.org/registry/doi"
-ROR_PROPERTY = "https://registry.identifiers.org/registry/ror"
-ORCID_PROPERTY = "https://registry.identifiers.org/registry/orcid"
-STATUS_PROPERTY = "cco_enrich:status"
-
-_CONTAINER_TYPES = {"ScholarlyArticle": "Periodical", "Chapter": "Book"}
-_REGISTRY_NAMES = {"crossref": "Crossref", "datacite": "DataCite", "medra": "mEDRA", "jalc": "JaLC"}
+SESSION_URN = "urn:cco-enrich:session:"
 
 
 def render_jsonld(session: Session) -> str:
@@ -39,14 +38,14 @@ def render_jsonld(session: Session) -> str:
 
 
 def resource_map(session: Session) -> dict[str, Any]:
-    """The Resource Map as a JSON-LD object: the map, its aggregation, one entry per resource."""
+    """The Resource Map as a JSON-LD object: the map, its aggregation, one node per resource."""
     metadata = session.metadata
     map_id = resource_map_id(session)
     title, project = _text(metadata, "title"), _text(metadata, "project_name")
     authors = _agents(metadata.get("creator"))
     names = "; ".join(author["name"] for author in authors)
     modified = max(session.created_at, session.processing_status.updated_at)
-    aggregation = _drop_empty(
+    aggregation = drop_empty(
         {
             "@id": f"{map_id}#Aggregation",
             "@type": "ore:Aggregation",
@@ -56,19 +55,25 @@ def resource_map(session: Session) -> dict[str, Any]:
             "foaf:page": _text(metadata, "landing_page"),
         }
     )
-    aggregation["ore:aggregates"] = [aggregated_resource(r) for r in session.resources]
-    aggregation["ore:proxies"] = [
-        proxy
-        for resource in session.resources
-        if (proxy := _proxy(resource, map_id, aggregation["name"])) is not None
+    resources = session.resources
+    ids = node_ids(resources, map_id)
+    links = cco_links(resources)
+    aggregation["ore:aggregates"] = [
+        aggregated_resource(resource, position, ids, links)
+        for position, resource in enumerate(resources)
     ]
-    return _drop_empty(
+    aggregation["ore:proxies"] = [
+        _proxy(resource, ids[position], map_id, aggregation)
+        for position, resource in enumerate(resources)
+        if pid_iri(resource) is not None
+    ]
+    return drop_empty(
         {
             "@context": CONTEXT,
             "@type": "ore:ResourceMap",
             "@id": map_id,
-            "dc:creator": {"foaf:name": names or "cco_enrich"},
-            "dc:created": session.created_at.date().isoformat(),
+            "dc:creator": {"foaf:name": _text(metadata, "created_by") or names or "cco_enrich"},
+            "dc:created": _text(metadata, "date_created") or session.created_at.date().isoformat(),
             "dc:modified": modified.date().isoformat(),
             "version": _text(metadata, "version"),
             "additionalType": "ComplexCitationObject",
@@ -93,88 +98,43 @@ def resource_map_id(session: Session) -> str:
         return iri(f"{page.rstrip('/')}/{export_filename(session, 'jsonld')}")
     if page:
         return iri(page)
-    return f"urn:cco-enrich:session:{iri(session.id)}"
+    return SESSION_URN + iri(session.id)
 
 
-def aggregated_resource(resource: Resource) -> dict[str, Any]:
-    """One `ore:aggregates` entry: identifier, types, title, creators and where it came from."""
-    kind = type_names(resource).schema_org
-    authors = [_author(author) for author in resource.authors]
-    return _drop_empty(
-        {
-            "identifier": _identifier(resource),
-            "@type": ["ore:AggregatedResource", kind],
-            "dc:title": resource.title,
-            "dc:creator": (
-                {"foaf:name": "; ".join(a["name"] for a in authors)} if authors else None
-            ),
-            "author": authors,
-            "datePublished": str(resource.year) if resource.year else None,
-            "publisher": _organisation(resource.publisher),
-            "isPartOf": (
-                {
-                    "@type": _CONTAINER_TYPES.get(kind, "CreativeWork"),
-                    "name": resource.container_title,
-                }
-                if resource.container_title
-                else None
-            ),
-            "url": resource_url(resource),
-            "sdPublisher": _organisation(
-                _REGISTRY_NAMES.get(resource.registry or "", resource.registry)
-            ),
-            "additionalProperty": _status(resource),
-        }
-    )
+def node_ids(resources: list[Resource], map_id: str) -> list[str]:
+    """One distinct `@id` per resource: its DOI's or PID's IRI, else one inside the map.
+
+    Two resources may share a DOI (a landing page naming the DOI also given): the later one keeps
+    the IRI of the identifier it was given as; one with no IRI at all (an invalid identifier) is
+    `{map}#resource-{n}`, counted from 1.
+    """
+    taken: set[str] = set()
+    ids: list[str] = []
+    for position, resource in enumerate(resources, start=1):
+        parsed = parsed_identifier(resource)
+        candidates = (pid_iri(resource), parsed.iri if parsed is not None else None)
+        node_id = next(
+            (iri(c) for c in candidates if c is not None and iri(c) not in taken),
+            f"{map_id}#resource-{position}",
+        )
+        taken.add(node_id)
+        ids.append(node_id)
+    return ids
 
 
-def _proxy(resource: Resource, map_id: str, aggregation_name: str) -> dict[str, str] | None:
-    """An `ore:Proxy` for a resource with an IRI, shaped like the example's (proxyFor a string)."""
-    if not resource.doi and not is_url(resource):
-        return None
-    target = doi_url(resource.doi) if resource.doi else iri(resource.identifier)
+def _proxy(
+    resource: Resource, node_id: str, map_id: str, aggregation: dict[str, Any]
+) -> dict[str, Any]:
+    """An `ore:Proxy`: the resource as it takes part in this aggregation."""
     # uuid5, not uuid4: exporting the same session twice gives the same proxies.
     proxy_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{map_id} {resource.identifier}")
     return {
         "@id": proxy_id.urn,
         "@type": "ore:Proxy",
-        "ore:proxyFor": target,
-        "name": f"Proxy for {resource.title or resource.identifier} in {aggregation_name}",
+        "ore:proxyFor": {"@id": node_id},
+        "ore:proxyIn": {"@id": aggregation["@id"]},
+        "name": f"Proxy for {resource.title or resource.identifier} in {aggregation['name']}",
     }
-
-
-def _identifier(resource: Resource) -> dict[str, str]:
-    if resource.doi:
-        # The example CCO puts the bare DOI in "@id", which JSON-LD resolves against the
-        # document's own address; the doi.org URL names the same thing and stays absolute.
-        return {
-            "@type": "PropertyValue",
-            "propertyID": DOI_PROPERTY,
-            "@id": doi_url(resource.doi),
-            "value": resource.doi,
-        }
-    if is_url(resource):
-        return {"@type": "PropertyValue", "propertyID": "URL", "@id": iri(resource.identifier)}
-    # Neither a DOI nor a URL is an IRI, so it can only be a plain value.
-    return {"@type": "PropertyValue", "value": resource.identifier}
-
-
-def _author(author: Author) -> dict[str, Any]:
-    if author.family or author.given:
-        person: dict[str, Any] = {
-            "@type": "Person",
-            "name": author.display_name,
-            "givenName": author.given,
-            "familyName": author.family,
-        }
-        if author.orcid:
-            person["identifier"] = {
-                "@type": "PropertyValue",
-                "propertyID": ORCID_PROPERTY,
-                "value": author.orcid,
-            }
-        return _drop_empty(person)
-    return {"@type": "Organization", "name": author.name or ""}
 
 
 def _agents(value: Any) -> list[dict[str, Any]]:
@@ -197,28 +157,6 @@ def _agents(value: Any) -> list[dict[str, Any]]:
     return [agent]
 
 
-def _organisation(name: str | None) -> dict[str, str] | None:
-    return {"@type": "Organization", "name": name} if name else None
-
-
-def _status(resource: Resource) -> dict[str, str] | None:
-    if resource.status is ResourceStatus.ENRICHED:
-        return None
-    return _drop_empty(
-        {
-            "@type": "PropertyValue",
-            "propertyID": STATUS_PROPERTY,
-            "name": "cco_enrich status",
-            "value": resource.status.value,
-            "description": resource.error,
-        }
-    )
-
-
 def _text(mapping: dict[str, Any], key: str) -> str | None:
     value = mapping.get(key)
     return value.strip() or None if isinstance(value, str) else None
-
-
-def _drop_empty(mapping: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in mapping.items() if value not in (None, "", [])}

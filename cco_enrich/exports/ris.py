@@ -31,6 +31,8 @@ def ris_record(resource: Resource, key: str) -> str:
         ("JO" if kind == "JOUR" else "T2", resource.container_title),
         ("PB", resource.publisher),
         ("DO", resource.doi),
+        ("SN", resource.isbn),
+        ("AN", resource.pmid),
         ("UR", resource_url(resource)),
         ("N1", status_note(resource)),
     ]

@@ -1,11 +1,15 @@
-"""The session as CSV: one row per resource with every field, its status and its error."""
+"""The session as CSV: one row per resource with every field, its status and its error.
+
+`type` is the CSL type (one vocabulary whichever source answered), and `author_orcids` lines up
+with `authors`: one entry per author, empty for an author without an ORCID.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from cco_enrich.exports.vocab import author_name
+from cco_enrich.exports.vocab import author_name, type_names
 from cco_enrich.models import Resource, Session
 
 COLUMNS = (
@@ -22,6 +26,13 @@ COLUMNS = (
     "url",
     "registry",
     "error",
+    "scheme",
+    "pid",
+    "source",
+    "pmid",
+    "pmcid",
+    "arxiv",
+    "isbn",
 )
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -44,15 +55,29 @@ def csv_row(resource: Resource) -> list[str]:
         resource.status.value,
         resource.title or "",
         "; ".join(author_name(author) for author in resource.authors),
-        "; ".join(author.orcid or "" for author in resource.authors if author.orcid),
+        _orcids(resource),
         str(resource.year) if resource.year else "",
         resource.container_title or "",
-        resource.type or "",
+        type_names(resource).csl if resource.type else "",
         resource.publisher or "",
         resource.url or "",
         resource.registry or "",
         resource.error or "",
+        resource.scheme or "",
+        resource.pid or "",
+        resource.source or resource.registry or "",
+        resource.pmid or "",
+        resource.pmcid or "",
+        resource.arxiv or "",
+        resource.isbn or "",
     ]
+
+
+def _orcids(resource: Resource) -> str:
+    """The authors' ORCIDs in author order, '' for each author without one; '' when none has."""
+    if not any(author.orcid for author in resource.authors):
+        return ""
+    return "; ".join(author.orcid or "" for author in resource.authors)
 
 
 def _guard(cell: str) -> str:

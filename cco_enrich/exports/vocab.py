@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from cco_enrich.doi import IdentifierKind, classify_identifier, doi_url
+from cco_enrich.doi import doi_url
+from cco_enrich.exports.links import is_url, parsed_identifier
 from cco_enrich.models import Author, Resource, ResourceStatus, Session
 
 
@@ -70,20 +71,25 @@ def type_names(resource: Resource) -> TypeNames:
     return _TYPES.get((resource.type or "").lower(), GENERIC)
 
 
-def is_url(resource: Resource) -> bool:
-    """Whether a resource without a DOI was given as a URL (and so can be linked to)."""
-    return (
-        resource.doi is None and classify_identifier(resource.identifier)[0] is IdentifierKind.URL
-    )
+def has_metadata(resource: Resource) -> bool:
+    """Whether a resource has something to cite besides its identifier: a title or an author.
+
+    Citation formats (CSL-JSON, BibTeX, RIS) leave the others out unless asked for all.
+    """
+    return bool(resource.title or resource.authors)
 
 
 def resource_url(resource: Resource) -> str | None:
-    """Where to read a resource: its registry URL, its doi.org URL, or the URL it was given as."""
+    """Where to read a resource: its registry or landing-page URL, its doi.org URL, the URL it
+    was given as, or the resolver link of its PID."""
     if resource.url:
         return resource.url
     if resource.doi:
         return doi_url(resource.doi)
-    return resource.identifier if is_url(resource) else None
+    if is_url(resource):
+        return resource.identifier
+    parsed = parsed_identifier(resource)
+    return parsed.iri if parsed is not None and parsed.iri.startswith("http") else None
 
 
 def status_note(resource: Resource) -> str | None:

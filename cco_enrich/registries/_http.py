@@ -28,6 +28,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from cco_enrich import metrics
 from cco_enrich.errors import BatchRejectedError, RegistryError, RegistryUnavailableError
 from cco_enrich.registries.limits import PoolLimiter
 
@@ -131,6 +132,7 @@ async def get_json(
             wait_s = (
                 exc.retry_after_s if exc.retry_after_s is not None else policy.backoff_s(attempt)
             )
+            metrics.upstream_retry(limiter.name)
             log.warning(
                 "%s %s: retry %d/%d in %.1f s (%s)",
                 endpoint.name,
@@ -159,14 +161,17 @@ async def _attempt(endpoint: Endpoint, limiter: PoolLimiter, url: str, accept: s
                 # A redirect elsewhere (content negotiation) reports that host's limits, not ours.
                 limiter.adapt(response.headers)
             status = response.status
+            metrics.upstream_response(limiter.name, status)
             # Read the body while holding the slot: the upstream counts us until it is sent. Error
             # bodies are read too (never parsed), so the connection goes back to the pool.
             body = await response.read()
             retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
     except TimeoutError:
+        metrics.upstream_response(limiter.name, "timeout")
         reason = f"timed out after {endpoint.timeout_s:g} s"
         raise _Retryable(reason) from None
     except aiohttp.ClientError as exc:
+        metrics.upstream_response(limiter.name, "error")
         reason = f"could not be reached ({type(exc).__name__})"
         raise _Retryable(reason) from None
     return _answer(endpoint, url, status, body, retry_after_s)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
+from cco_enrich import metrics
 from cco_enrich.doi import DOI
 from cco_enrich.errors import RegistryError
 from cco_enrich.models import Work
@@ -81,7 +82,8 @@ class CrossrefClient:
 
     async def lookup_batch(self, dois: Sequence[DOI]) -> dict[DOI, Work]:
         """One list request: the works Crossref returned, by our DOI (absent ones are left out)."""
-        answer = await get_json(self.endpoint, self.list_limiter, self.list_url(dois))
+        with metrics.batch_request(self.list_limiter.name, len(dois)):
+            answer = await get_json(self.endpoint, self.list_limiter, self.list_url(dois))
         message = answer.get("message") if isinstance(answer, Mapping) else None
         items = message.get("items") if isinstance(message, Mapping) else None
         if not isinstance(items, list):

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from cco_enrich import metrics
 from cco_enrich.doi import DOI
 from cco_enrich.errors import RegistryError
 from cco_enrich.models import Work
@@ -73,7 +74,8 @@ class DataCiteClient:
 
     async def lookup_batch(self, dois: Sequence[DOI]) -> dict[DOI, Work]:
         """One `ids=` request: the works DataCite returned, by our DOI (absent ones left out)."""
-        answer = await get_json(self.endpoint, self.limiter, self.list_url(dois))
+        with metrics.batch_request(self.limiter.name, len(dois)):
+            answer = await get_json(self.endpoint, self.limiter, self.list_url(dois))
         records = answer.get("data") if isinstance(answer, Mapping) else None
         if not isinstance(records, list):
             msg = f"DataCite answered a batch of {len(dois)} DOIs without a list of records"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
+from cco_enrich import metrics
 from cco_enrich.doi import DOI
 from cco_enrich.models import Work
 from cco_enrich.registries._http import CSL_JSON, Endpoint, get_json
@@ -94,7 +95,8 @@ class DoiOrgClient:
 
         Prefix answers naming an agency are remembered in the prefix cache.
         """
-        answer = await get_json(self.endpoint, self.limiter, self.ra_url(keys))
+        with metrics.batch_request(self.limiter.name, len(keys)):
+            answer = await get_json(self.endpoint, self.limiter, self.ra_url(keys))
         answers = _match_answers(keys, answer if isinstance(answer, list) else [])
         prefixes: dict[str, str] = {
             key: a.agency for key, a in answers.items() if "/" not in key and a.agency is not None

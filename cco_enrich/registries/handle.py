@@ -1,4 +1,4 @@
-"""The Handle proxy's REST API and the ARK resolver: request URLs and answers. Pure.
+"""The Handle proxy's REST API and the ARK resolver: URLs, answers, and their PidSources.
 
 Handle proxy (`{handle_url}/api/handles/{handle}?type=URL`, documented in the proxy's
 REST-API.txt): JSON with a Handle protocol `responseCode` — 1 found (HTTP 200), 100 handle not
@@ -7,17 +7,27 @@ The handle goes in the path as it is, slashes unescaped: the proxy does not deco
 
 ARK resolver (`{ark_resolver_url}/ark:NAAN/name`, n2t.net): an HTTP redirect whose `Location`
 is the object's current address; 404 for an ARK it cannot resolve. Read it without following
-redirects. IGSNs resolve as Handles (`10273/<IGSN>`). No I/O here.
+redirects. IGSNs resolve as Handles (`10273/<IGSN>`). Neither service batches: HandleSource
+and ArkSource ask one PID a request (pools `handle` and `ark`) and hand the URL found on to the
+landing-page reader.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urljoin
 
-from cco_enrich.errors import RegistryError
+import aiohttp
+from yarl import URL
+
+from cco_enrich.errors import BatchRejectedError, RegistryError
+from cco_enrich.identifiers.model import IGSN_HANDLE_PREFIX
+from cco_enrich.registries._http import Endpoint, get_json, parse_retry_after
+from cco_enrich.registries.limits import PoolLimiter
+from cco_enrich.registries.pids import Forward, PidResult, one_a_batch
 
 DEFAULT_HANDLE_URL = "https://hdl.handle.net"
 DEFAULT_ARK_RESOLVER_URL = "https://n2t.net"
@@ -102,3 +112,107 @@ def _url_values(values: object) -> tuple[str, ...]:
         if isinstance(text, str) and text.strip():
             found.append((index if isinstance(index, int) else 0, text.strip()))
     return tuple(text for _, text in sorted(found, key=lambda item: item[0]))
+
+
+class HandleSource:
+    """Handles (scheme `handle`), or IGSNs (scheme `igsn`, Handle `10273/<IGSN>`): to their URL."""
+
+    name = "handle"
+
+    def __init__(self, endpoint: Endpoint, limiter: PoolLimiter, *, scheme: str = "handle") -> None:
+        self.endpoint = endpoint
+        self.limiter = limiter
+        self.scheme = scheme
+        self._handle_of: Callable[[str], str] = (
+            (lambda igsn: f"{IGSN_HANDLE_PREFIX}/{igsn}") if scheme == "igsn" else (lambda h: h)
+        )
+
+    def pack(self, pids: Sequence[str]) -> list[list[str]]:
+        return one_a_batch(pids)
+
+    async def resolve_batch(self, pids: Sequence[str]) -> PidResult:
+        result = PidResult()
+        for pid in pids:
+            result.merge(await self._resolve(pid))
+        return result
+
+    async def _resolve(self, pid: str) -> PidResult:
+        handle = self._handle_of(pid)
+        url = handle_api_url(self.endpoint.base_url, handle)
+        try:
+            payload = await get_json(self.endpoint, self.limiter, url)
+            record = parse_handle_answer(payload, handle) if payload is not None else None
+        except BatchRejectedError:
+            return PidResult(not_found={pid: f"the Handle proxy says {handle} is no valid Handle"})
+        except RegistryError as exc:
+            return PidResult(failed={pid: str(exc)})
+        if record is None:
+            return PidResult(not_found={pid: f"the Handle proxy has no Handle {handle}"})
+        if record.url is None:
+            return PidResult(not_found={pid: f"the Handle {handle} has no URL"})
+        return PidResult(forwards={pid: Forward("url", record.url)})
+
+
+class ArkSource:
+    """ARKs through the resolver: the redirect's Location is read as a landing page."""
+
+    name = "ark"
+    scheme = "ark"
+
+    def __init__(self, endpoint: Endpoint, limiter: PoolLimiter) -> None:
+        self.endpoint = endpoint
+        self.limiter = limiter
+
+    def pack(self, pids: Sequence[str]) -> list[list[str]]:
+        return one_a_batch(pids)
+
+    async def resolve_batch(self, pids: Sequence[str]) -> PidResult:
+        result = PidResult()
+        for pid in pids:
+            url = ark_resolver_url(self.endpoint.base_url, pid)
+            try:
+                target = parse_ark_answer(*await self._redirect(url), url)
+            except RegistryError as exc:
+                result.failed[pid] = str(exc)
+                continue
+            if target is None:
+                result.not_found[pid] = "the ARK resolver does not know this ARK"
+            else:
+                result.forwards[pid] = Forward("url", target)
+        return result
+
+    async def _redirect(self, url: str) -> tuple[int, str | None]:
+        """The resolver's status and Location, redirects not followed; 429, 5xx retried."""
+        retry = self.endpoint.retry
+        headers = {"User-Agent": self.endpoint.user_agent}
+        timeout = aiohttp.ClientTimeout(total=self.endpoint.timeout_s)
+        for attempt in range(1, retry.attempts + 1):
+            wait_s: float | None = None
+            try:
+                async with (
+                    self.limiter.slot(),
+                    self.endpoint.http.get(
+                        URL(url, encoded=True),
+                        headers=headers,
+                        timeout=timeout,
+                        allow_redirects=False,
+                    ) as response,
+                ):
+                    await response.read()
+                    status, location = response.status, response.headers.get("Location")
+                    wait_s = parse_retry_after(response.headers.get("Retry-After"))
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                status, location, reason = 0, None, type(exc).__name__
+            else:
+                reason = f"HTTP {status}"
+            if status != 429 and status < 500 and status != 0:
+                return status, location
+            if attempt == retry.attempts:
+                break
+            wait_s = wait_s if wait_s is not None else retry.backoff_s(attempt)
+            if status == 429:
+                await self.limiter.pause(wait_s)
+            else:
+                await asyncio.sleep(wait_s)
+        msg = f"the ARK resolver answered {reason} (gave up after {retry.attempts} attempts)"
+        raise RegistryError(msg)

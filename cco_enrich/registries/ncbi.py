@@ -1,7 +1,7 @@
-"""NCBI's E-utilities esummary and PMC ID Converter: request URLs, batches, answers -> Works. Pure.
+"""NCBI's E-utilities esummary and PMC ID Converter: request URLs, answers -> Works, and the
+two PidSources that send them (PubMedSource for PMIDs, PmcSource for PMCIDs), sharing one pool.
 
-No I/O here: the client that sends these requests (through get_json and one limiter shared by
-both services, 3 requests/s, 10 with an API key) is wired behind the registry seam later.
+Both services count against one limit, 3 requests/s per IP, 10 with an API key (pool `ncbi`).
 
 - esummary (`{eutils}/esummary.fcgi?db=pubmed&retmode=json&id=1,2,3`): many PMIDs a request (up
   to 200 by GET, NCBI's advice); every PMID answers with its document summary or, unknown,
@@ -22,7 +22,10 @@ from cco_enrich.doi import doi_url, normalise_doi
 from cco_enrich.errors import InvalidDOIError, RegistryError
 from cco_enrich.identifiers.pubmed import normalise_pmcid, normalise_pmid
 from cco_enrich.models import Author, Work
+from cco_enrich.registries._http import Endpoint, get_json
+from cco_enrich.registries.limits import PoolLimiter
 from cco_enrich.registries.parse import clean_text
+from cco_enrich.registries.pids import Forward, PidResult
 
 PUBMED = "pubmed"
 DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
@@ -32,6 +35,8 @@ IDCONV_MAX_IDS = 200  # the ID Converter's documented maximum
 REQUESTS_PER_S = 3  # per IP, E-utilities and the ID Converter together
 REQUESTS_PER_S_WITH_API_KEY = 10
 UNKNOWN_PMID = "cannot get document summary"
+PMID_NOT_FOUND = "PubMed has no record of this PMID"
+NCBI_POOL = "ncbi"
 
 IdType = Literal["pmid", "pmcid", "doi"]
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
@@ -187,6 +192,71 @@ def parse_idconv(payload: Any, ids: Sequence[str], idtype: IdType) -> IdconvAnsw
         if key not in answer.found and key not in answer.not_found:
             answer.not_found[key] = "the ID Converter gave no record for it"
     return answer
+
+
+class PubMedSource:
+    """PMIDs through esummary, up to 200 a request: works (naming their DOI when PubMed has one)."""
+
+    name = "pubmed"
+    scheme = "pmid"
+
+    def __init__(self, endpoint: Endpoint, limiter: PoolLimiter, identity: NcbiIdentity) -> None:
+        self.endpoint = endpoint
+        self.limiter = limiter
+        self.identity = identity
+
+    def pack(self, pids: Sequence[str]) -> list[list[str]]:
+        return batches(pids, ESUMMARY_MAX_IDS)
+
+    async def resolve_batch(self, pids: Sequence[str]) -> PidResult:
+        url = esummary_url(self.endpoint.base_url, pids, self.identity)
+        try:
+            answer = parse_esummary(await _get(self.endpoint, self.limiter, url), pids)
+        except RegistryError as exc:
+            return PidResult.all_failed(pids, str(exc))
+        return PidResult(
+            works=answer.works, not_found=dict.fromkeys(answer.not_found, PMID_NOT_FOUND)
+        )
+
+
+class PmcSource:
+    """PMCIDs through the ID Converter, up to 200 a request: each on to its PMID, else its DOI."""
+
+    name = "pmc"
+    scheme = "pmcid"
+
+    def __init__(self, endpoint: Endpoint, limiter: PoolLimiter, identity: NcbiIdentity) -> None:
+        self.endpoint = endpoint
+        self.limiter = limiter
+        self.identity = identity
+
+    def pack(self, pids: Sequence[str]) -> list[list[str]]:
+        return batches(pids, IDCONV_MAX_IDS)
+
+    async def resolve_batch(self, pids: Sequence[str]) -> PidResult:
+        url = idconv_url(self.endpoint.base_url, pids, "pmcid", self.identity)
+        try:
+            answer = parse_idconv(await _get(self.endpoint, self.limiter, url), pids, "pmcid")
+        except RegistryError as exc:
+            return PidResult.all_failed(pids, str(exc))
+        result = PidResult(not_found=dict(answer.not_found))
+        for pmcid, record in answer.found.items():
+            ids = {"pmcid": record.pmcid} | ({"doi": record.doi} if record.doi else {})
+            if record.pmid:
+                result.forwards[pmcid] = Forward("pmid", record.pmid, ids)
+            elif record.doi:
+                result.forwards[pmcid] = Forward("doi", record.doi, ids)
+            else:
+                result.not_found[pmcid] = "PMC names neither a PMID nor a DOI for this article"
+        return result
+
+
+async def _get(endpoint: Endpoint, limiter: PoolLimiter, url: str) -> Any:
+    payload = await get_json(endpoint, limiter, url)
+    if payload is None:
+        msg = f"{endpoint.name} answered 404; is its base URL right ({endpoint.base_url})?"
+        raise RegistryError(msg)
+    return payload
 
 
 def _join(base_url: str, path: str, query: Sequence[tuple[str, str]]) -> str:

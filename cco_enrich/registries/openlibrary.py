@@ -1,9 +1,9 @@
-"""Open Library's Books API: request URLs, batches, answers -> Works. Pure.
+"""Open Library's Books API: request URLs, batches, answers -> Works; OpenLibrarySource sends them.
 
 `/api/books?bibkeys=ISBN:a,ISBN:b&format=json&jscmd=data` answers one object keyed by each
 bibkey exactly as sent; a bibkey it does not know is simply absent (a 200 with `{}` for none).
 Open Library asks for at most 1 request a second, one at a time, and a User-Agent naming the
-application and a contact (openlibrary.org/developers/api). No I/O here.
+application and a contact (openlibrary.org/developers/api): pool `openlibrary`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,13 @@ from urllib.parse import quote
 
 from cco_enrich.errors import RegistryError
 from cco_enrich.models import Author, Work
+from cco_enrich.registries._http import Endpoint, get_json
+from cco_enrich.registries.limits import PoolLimiter
 from cco_enrich.registries.parse import clean_text
+from cco_enrich.registries.pids import PidResult
 
 OPENLIBRARY = "openlibrary"
+ISBN_NOT_FOUND = "Open Library has no record of this ISBN"
 DEFAULT_OPENLIBRARY_URL = "https://openlibrary.org"
 # Undocumented upstream; 50 keys keep the request line near 1 KB and one answer small.
 BOOKS_MAX_BIBKEYS = 50
@@ -99,6 +103,36 @@ def work_from_books_record(record: Mapping[str, Any], isbn13: str) -> Work:
         publisher=next(iter(_names(record.get("publishers"))), None),
         url=url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
     )
+
+
+class OpenLibrarySource:
+    """ISBN-13s through the Books API, 50 a request; an ISBN left out of the answer is unknown."""
+
+    name = "openlibrary"
+    scheme = "isbn"
+
+    def __init__(self, endpoint: Endpoint, limiter: PoolLimiter) -> None:
+        self.endpoint = endpoint
+        self.limiter = limiter
+
+    def pack(self, pids: Sequence[str]) -> list[list[str]]:
+        return isbn_batches(pids)
+
+    async def resolve_batch(self, pids: Sequence[str]) -> PidResult:
+        url = books_url(self.endpoint.base_url, pids)
+        try:
+            payload = await get_json(self.endpoint, self.limiter, url)
+            if payload is None:  # the Books API answers unknown ISBNs with a 200
+                msg = (
+                    f"Open Library answered 404; is its base URL right ({self.endpoint.base_url})?"
+                )
+                raise RegistryError(msg)
+            answer = parse_books(payload, pids)
+        except RegistryError as exc:
+            return PidResult.all_failed(pids, str(exc))
+        return PidResult(
+            works=answer.works, not_found=dict.fromkeys(answer.not_found, ISBN_NOT_FOUND)
+        )
 
 
 def _names(value: object) -> list[str]:

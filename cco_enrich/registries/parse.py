@@ -12,6 +12,7 @@ from typing import Any
 
 from cco_enrich.doi import DOI, doi_url
 from cco_enrich.models import Author, Work
+from cco_enrich.registries.relations import relations_from_crossref, relations_from_datacite
 
 CROSSREF = "crossref"
 DATACITE = "datacite"
@@ -20,6 +21,13 @@ DATACITE = "datacite"
 _TAG = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>")
 _ORCID_ID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dXx])")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Words that make "X, Y" without a nameType an organisation rather than "Family, Given".
+_ORGANISATION_WORDS = re.compile(
+    r"\b(?:universit\w*|institut\w*|department|dept|cent(?:er|re)|laborator\w*|lab|agency|"
+    r"survey|service|museum|library|society|foundation|council|ministry|bureau|office|inc|ltd|"
+    r"gmbh|llc|consortium|project|program(?:me)?|network|repository|archive|data|group)\b",
+    re.IGNORECASE,
+)
 
 
 def clean_text(text: str | None) -> str | None:
@@ -51,6 +59,7 @@ def work_from_crossref(record: Mapping[str, Any], doi: DOI) -> Work:
         type=_str(record.get("type")),
         publisher=clean_text(record.get("publisher")),
         url=doi_url(doi),
+        relations=relations_from_crossref(record),
     )
 
 
@@ -72,6 +81,7 @@ def work_from_datacite(attributes: Mapping[str, Any], doi: DOI) -> Work:
         type=_datacite_type(attributes.get("types")),
         publisher=clean_text(publisher),
         url=doi_url(doi),
+        relations=relations_from_datacite(attributes),
     )
 
 
@@ -135,7 +145,8 @@ def _csl_author(entry: Mapping[str, Any]) -> Author:
 
 def _datacite_creator(entry: Mapping[str, Any]) -> Author:
     family = clean_text(entry.get("familyName"))
-    is_organisation = entry.get("nameType") == "Organizational"
+    name_type = entry.get("nameType")
+    is_organisation = name_type == "Organizational"
     orcid = next(
         (
             normalise_orcid(ident.get("nameIdentifier"))
@@ -144,12 +155,37 @@ def _datacite_creator(entry: Mapping[str, Any]) -> Author:
         ),
         None,
     )
+    name = clean_text(entry.get("name"))
+    if family is None and not is_organisation and name:
+        person = _personal_name(name, is_personal=name_type == "Personal")
+        if person is not None:
+            return Author(given=person[1], family=person[0], orcid=orcid)
     return Author(
         given=clean_text(entry.get("givenName")),
         family=family,
-        name=clean_text(entry.get("name")) if is_organisation or family is None else None,
+        name=name if is_organisation or family is None else None,
         orcid=orcid,
     )
+
+
+def _personal_name(name: str, *, is_personal: bool) -> tuple[str, str] | None:
+    """(family, given) of a person's name written only as `Family, Given`; else None.
+
+    With `nameType: Personal` any `Family, Given` is split. Without a nameType it is split only
+    when it does not read as an organisation (`US Dept. of the Interior, Bureau of ...`). A name
+    without a comma stays whole: `Ishikawa Mayumi` is family name first, so no split is safe.
+    """
+    parts = [part.strip() for part in name.split(",")]
+    if len(parts) != 2 or not all(parts):
+        return None
+    reads_as_person = all(map(_is_name_part, parts)) and not _ORGANISATION_WORDS.search(name)
+    return (parts[0], parts[1]) if is_personal or reads_as_person else None
+
+
+def _is_name_part(text: str) -> bool:
+    words = text.split()
+    is_acronym = text.isupper() and len(text.replace(".", "")) > 1 and len(words) == 1
+    return len(words) <= 3 and not is_acronym and not any(c.isdigit() for c in text)
 
 
 def _date_parts_year(date: object) -> int | None:

@@ -20,7 +20,27 @@ const STATE_LABELS = {
   failed: "failed",
   cancelled: "cancelled",
 };
-const REGISTRY_LABELS = { crossref: "Crossref", datacite: "DataCite", medra: "mEDRA", jalc: "JaLC" };
+const SOURCE_LABELS = {
+  crossref: "Crossref",
+  datacite: "DataCite",
+  medra: "mEDRA",
+  jalc: "JaLC",
+  "landing-page": "Landing page",
+  pubmed: "PubMed",
+  openlibrary: "Open Library",
+  "resource-map": "The CCO",
+};
+const SCHEME_LABELS = {
+  doi: "DOI",
+  url: "URL",
+  handle: "Handle",
+  igsn: "IGSN",
+  ark: "ARK",
+  arxiv: "arXiv",
+  pmid: "PMID",
+  pmcid: "PMCID",
+  isbn: "ISBN",
+};
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const ACTIVE = new Set(["queued", "running"]);
 const SESSION_ID = /^[A-Za-z0-9_-]{8,64}$/;
@@ -38,6 +58,9 @@ const plural = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many}`;
 const state = {
   id: null,
   resources: [],
+  parts: {}, // parent position -> its parts' positions (relations inside the CCO), from the API
+  depth: new Map(), // position -> how deep it is nested under collections
+  order: [], // positions in the order rows are shown: each collection followed by its parts
   status: null,
   filter: "all",
   query: "",
@@ -178,6 +201,13 @@ function titleCell(resource) {
     td.append(url ? externalLink(url, heading, "work") : el("span", "work", heading));
   }
   const id = el("div", "identifier");
+  const scheme = resource.scheme || (resource.doi ? "doi" : null);
+  if (scheme) {
+    const kind = el("span", "scheme", SCHEME_LABELS[scheme] || scheme);
+    kind.dataset.scheme = scheme;
+    kind.title = "Identifier kind";
+    id.append(kind, " ");
+  }
   const idUrl = resource.doi ? null : safeUrl(resource.identifier);
   id.append(idUrl ? externalLink(idUrl, resource.identifier) : resource.doi || resource.identifier);
   td.append(id);
@@ -188,10 +218,22 @@ function titleCell(resource) {
   return td;
 }
 
+function partsLine(position) {
+  const parts = state.parts[String(position)];
+  if (!parts?.length) return null;
+  return el("div", "parts", `Collection of ${plural(parts.length, "part", "parts")} in this CCO`);
+}
+
 function buildRow(position, resource) {
   const tr = el("tr");
   tr.dataset.status = resource.status;
   tr.dataset.position = String(position);
+  const depth = state.depth.get(position) || 0;
+  if (depth) {
+    tr.dataset.depth = String(Math.min(depth, 3));
+    tr.classList.add("part");
+  }
+  if (state.parts[String(position)]?.length) tr.classList.add("collection");
   const num = el("td", "num", position + 1);
   num.dataset.label = "#";
   const status = el("td", "status");
@@ -201,9 +243,13 @@ function buildRow(position, resource) {
   status.append(badge);
   const year = el("td", "num year", resource.year ?? "");
   year.dataset.label = "Year";
-  const source = el("td", "source", REGISTRY_LABELS[resource.registry] || resource.registry || "");
+  const from = resource.source || resource.registry || "";
+  const source = el("td", "source", SOURCE_LABELS[from] || from);
   source.dataset.label = "Source";
-  tr.append(num, status, titleCell(resource), authorsCell(resource.authors), year, source);
+  const title = titleCell(resource);
+  const parts = partsLine(position);
+  if (parts) title.append(parts);
+  tr.append(num, status, title, authorsCell(resource.authors), year, source);
   return tr;
 }
 
@@ -213,7 +259,8 @@ function matches(resource) {
   if (state.filter !== "all" && resource.status !== state.filter) return false;
   if (!state.query) return true;
   const authors = (resource.authors || []).map(fullName).join(" ");
-  const text = [resource.identifier, resource.doi, resource.title, authors, resource.container_title, resource.year]
+  const scheme = SCHEME_LABELS[resource.scheme] || "";
+  const text = [resource.identifier, resource.doi, scheme, resource.title, authors, resource.container_title, resource.year]
     .filter(Boolean)
     .join(" ")
     .toLowerCase();
@@ -249,20 +296,46 @@ function paint() {
   renderFilters();
 }
 
+// Each collection is followed by its parts (depth first), the rest keeps its input order. A part
+// listed before its collection moves under it; a loop of parts is cut where it comes back.
+function computeNesting() {
+  const parentOf = new Map();
+  for (const [parent, parts] of Object.entries(state.parts || {})) {
+    for (const part of parts) if (!parentOf.has(part)) parentOf.set(part, Number(parent));
+  }
+  const order = [];
+  const depth = new Map();
+  const placed = new Set();
+  const place = (position, level) => {
+    if (placed.has(position) || position >= state.resources.length) return;
+    placed.add(position);
+    order.push(position);
+    depth.set(position, level);
+    for (const part of state.parts[String(position)] || []) place(part, level + 1);
+  };
+  state.resources.forEach((_, position) => {
+    if (!parentOf.has(position)) place(position, 0);
+  });
+  state.resources.forEach((_, position) => place(position, 0)); // what only loops reach
+  state.order = order;
+  state.depth = depth;
+}
+
 function renderTable() {
   state.fullRender = false;
   state.shown.clear();
   const fragment = document.createDocumentFragment();
   let matched = 0;
-  state.resources.forEach((resource, position) => {
-    if (!resource || !matches(resource)) return;
+  for (const position of state.order) {
+    const resource = state.resources[position];
+    if (!resource || !matches(resource)) continue;
     matched += 1;
     if (state.shown.size < state.limit) {
       const row = buildRow(position, resource);
       fragment.append(row);
       state.shown.set(position, row);
     }
-  });
+  }
   $("rows").replaceChildren(fragment);
   const left = matched - state.shown.size;
   const more = $("show-more");
@@ -319,9 +392,11 @@ function renderSummary(created) {
     return;
   }
   const parts = [plural(created.dois, "DOI", "DOIs")];
+  const others = (created.total || 0) - (created.dois || 0) - (created.invalid || 0) - (created.skipped || 0);
+  if (others > 0) parts.push(`${plural(others, "other identifier", "other identifiers")}`);
   if (created.duplicates) parts.push(`${plural(created.duplicates, "duplicate", "duplicates")} merged`);
   if (created.invalid) parts.push(`${fmt(created.invalid)} invalid`);
-  if (created.skipped) parts.push(`${plural(created.skipped, "URL", "URLs")} kept as given`);
+  if (created.skipped) parts.push(`${fmt(created.skipped)} kept as given`);
   // `total` counts resources (duplicates already merged); the curator pasted total + duplicates lines.
   const given = (created.total || 0) + (created.duplicates || 0);
   node.textContent = `${plural(given, "identifier", "identifiers")}: ${parts.join(", ")}`;
@@ -411,11 +486,17 @@ function applyResources(changed) {
     state.buffer.push(changed);
     return;
   }
+  let grew = false;
   for (const [key, resource] of Object.entries(changed)) {
     const position = Number(key);
     if (!Number.isInteger(position) || position < 0) continue;
+    grew = grew || position >= state.order.length;
     state.resources[position] = resource;
     state.dirty.add(position);
+  }
+  if (grew) {
+    computeNesting();
+    state.fullRender = true;
   }
   schedulePaint();
 }
@@ -500,6 +581,8 @@ function finish() {
 
 function applySession(session) {
   state.resources = session.resources || [];
+  state.parts = session.parts || {};
+  computeNesting();
   state.dirty.clear();
   state.fullRender = true;
   renderStatus(session.processing_status);
@@ -544,7 +627,18 @@ function summaryKey(id) {
 
 async function openSession(id, created) {
   stopFollowing();
-  Object.assign(state, { id, resources: [], status: null, filter: "all", query: "", limit: PAGE_ROWS, buffer: [] });
+  Object.assign(state, {
+    id,
+    resources: [],
+    parts: {},
+    order: [],
+    depth: new Map(),
+    status: null,
+    filter: "all",
+    query: "",
+    limit: PAGE_ROWS,
+    buffer: [],
+  });
   state.shown.clear();
   state.dirty.clear();
   $("search").value = "";
@@ -711,7 +805,7 @@ function route() {
     stopFollowing();
     state.id = null;
     showView("input");
-    document.title = "cco_enrich: enrich a list of DOIs";
+    document.title = "cco_enrich: enrich a list of identifiers";
   }
 }
 

@@ -9,6 +9,7 @@ cache.py        OutcomeCache (per DOI) and RedisPrefixCache (per DOI prefix)
 limits.py       RedisLimitBackend: the shared request limits per upstream pool (Lua scripts)
 webhooks.py     each session's log of webhook calls
 ratelimit.py    what API clients may do: hits per client per minute, sessions queued
+fleet.py        FleetView: sessions by state, the queue, live workers (for /readyz and /metrics)
 
 Nothing outside this package imports redis: the registries take a limiter backend and a prefix
 cache through their Protocols, and the rest catches STORE_UNAVAILABLE_ERRORS.
@@ -26,6 +27,7 @@ from cco_enrich.store.connection import (
     redis_settings,
 )
 from cco_enrich.store.events import EVENTS_MAXLEN, ProgressEvent
+from cco_enrich.store.fleet import WORKER_HEARTBEAT_TTL_S, FleetView, fleet_view
 from cco_enrich.store.jobs import LEASE_RECLAIMED, PRIORITY_HEAD_START
 from cco_enrich.store.keys import JOB_FUNCTION, QUEUE_NAME
 from cco_enrich.store.limits import RedisLimitBackend
@@ -39,6 +41,8 @@ __all__ = [
     "PRIORITY_HEAD_START",
     "QUEUE_NAME",
     "STORE_UNAVAILABLE_ERRORS",
+    "WORKER_HEARTBEAT_TTL_S",
+    "FleetView",
     "OutcomeCache",
     "ProgressEvent",
     "RedisLimitBackend",
@@ -49,6 +53,7 @@ __all__ = [
     "bound_socket_waits",
     "close_idle_connections",
     "count_hit",
+    "fleet_view",
     "follow_sentinel",
     "queued_sessions",
     "redis_settings",

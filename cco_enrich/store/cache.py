@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from redis.asyncio import Redis
 
+from cco_enrich import metrics
 from cco_enrich.doi import DOI
 from cco_enrich.models import Outcome, ResourceStatus, Work
 from cco_enrich.store.connection import as_text
@@ -45,6 +46,7 @@ class OutcomeCache:
                 found[doi] = _decode(doi, raw)
             except ValueError:  # an entry we cannot read (older format, corrupt): a miss
                 log.warning("cache entry of %s is unreadable; looking it up again", doi)
+        metrics.cache_lookups(hits=len(found), misses=len(dois) - len(found))
         return found
 
     async def put_many(self, outcomes: Sequence[Outcome]) -> None:

@@ -19,7 +19,7 @@ def test_create_counts_each_kind_of_input(client: TestClient) -> None:
         "dois": 2,
         "duplicates": 1,
         "invalid": 1,
-        "skipped": 1,
+        "skipped": 0,  # the URL is a landing page to read: pending
     }
     assert len(body["id"]) >= 20
     assert body["links"]["events"].endswith("/events")
@@ -33,7 +33,7 @@ def test_session_ids_are_random(client: TestClient) -> None:
 def test_create_from_the_cco_input_document(client: TestClient) -> None:
     document = json.loads((DATA / "cco" / "gommapps_input.json").read_text())
     body = client.post("/api/sessions", json=document).json()
-    assert (body["total"], body["dois"], body["skipped"]) == (38, 6, 32)
+    assert (body["total"], body["dois"], body["skipped"]) == (38, 6, 0)
     session = client.get(f"/api/sessions/{body['id']}").json()
     assert session["metadata"]["output_filename_slug"] == "GOMMAPPSCCO"
 

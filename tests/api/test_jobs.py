@@ -42,7 +42,7 @@ def test_force_resets_every_doi(client: TestClient) -> None:
     assert answer.status_code == 202
     assert answer.json()["reset"] == 2
     body = client.get(f"/api/sessions/{session_id}").json()
-    assert [r["status"] for r in body["resources"]] == ["pending", "pending", "invalid", "skipped"]
+    assert [r["status"] for r in body["resources"]] == ["pending", "pending", "invalid", "pending"]
     assert body["resources"][0]["title"] is None
 
 

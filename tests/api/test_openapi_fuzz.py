@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from starlette.testclient import TestClient
@@ -76,4 +77,9 @@ def test_the_schema_tested_is_the_one_served(app_under_test: Any) -> None:
 def test_every_answer_matches_the_schema(case: Any, asgi_client: asgi.ASGIClient) -> None:
     # Not `positive_data_acceptance`: a body can fit the schema yet hold no DOI or URL at all
     # (["x"], any text/plain), and 422 is the answer we mean for it; no schema can say so.
-    case.call_and_validate(session=asgi_client, excluded_checks=[positive_data_acceptance])
+    excluded = [positive_data_acceptance]
+    if case.path == "/readyz":
+        # No worker runs here, so 503 (in the error shape, as documented) is the right answer;
+        # the schema check still applies. tests/api/test_probes.py pins both answers.
+        excluded.append(not_a_server_error)
+    case.call_and_validate(session=asgi_client, excluded_checks=excluded)

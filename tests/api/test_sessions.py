@@ -33,7 +33,7 @@ def test_get_session_returns_resources_in_input_order(client: TestClient) -> Non
         IDENTIFIERS[3],
         IDENTIFIERS[4],
     ]
-    assert [r["status"] for r in body["resources"]] == ["pending", "pending", "invalid", "skipped"]
+    assert [r["status"] for r in body["resources"]] == ["pending", "pending", "invalid", "pending"]
     assert body["processing_status"]["status"] == "idle"
     only = client.get(f"/api/sessions/{session_id}?status=invalid").json()["resources"]
     assert [r["identifier"] for r in only] == ["junk"]

@@ -9,6 +9,7 @@ CCO_UPDATE_SCREENSHOTS=1 is set, else in the test's temp dir (a test run leaves 
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import tempfile
@@ -43,9 +44,11 @@ MARKUP_DOI = "10.1371/markup.test.0001"
 MARKUP_TITLE = "<img src=x onerror=alert(1)> <script>alert(2)</script> is a title"
 DONE_TIMEOUT_MS = 90_000
 PLAIN_DOI = r"10\.\d+/[a-z0-9.]+"
+SOURCE_NAMES = {"crossref": "Crossref", "datacite": "DataCite", "medra": "mEDRA", "jalc": "JaLC"}
 
 BROWSER_ENV = {
     "CCO_ADMIN_TOKEN": ADMIN_TOKEN,
+    "CCO_OUTBOUND_ALLOW_PRIVATE": "true",  # the landing pages are the stand-in's, on loopback
     "CCO_RETRY_ATTEMPTS": "2",
     "CCO_RETRY_WAIT_INITIAL_S": "0.05",
     "CCO_RETRY_WAIT_MAX_S": "0.2",
@@ -159,8 +162,9 @@ def test_curator_pastes_dois_and_watches_them_enrich(stack: Stack, page: Page) -
     works = stack.corpus["works"]
     missing = stack.corpus["missing"]
     duplicate = "https://doi.org/" + _plain_doi(stack.corpus).upper()
+    landing = f"{stack.standin}/landing/www.ncei.noaa.gov/archive/accession/GOMMAPPS"
     lines = [w["doi"] for w in works] + missing
-    lines += ["not-a-doi", "https://example.org/dataset/42", duplicate]
+    lines += ["not-a-doi", landing, duplicate]
     dialogs: list[str] = []
 
     def dismiss(dialog: Dialog) -> None:
@@ -175,8 +179,8 @@ def test_curator_pastes_dois_and_watches_them_enrich(stack: Stack, page: Page) -
     page.get_by_role("button", name="Start enrichment").click()
 
     expect(page.locator("#ingest-summary")).to_have_text(
-        f"{len(lines)} identifiers: {len(works) + len(missing)} DOIs, 1 duplicate merged, "
-        "1 invalid, 1 URL kept as given"
+        f"{len(lines)} identifiers: {len(works) + len(missing)} DOIs, 1 other identifier, "
+        "1 duplicate merged, 1 invalid"
     )
     assert re.search(r"\?session=[A-Za-z0-9_-]+$", page.url), page.url
     expect(page.locator("#state-badge")).to_have_attribute(
@@ -187,11 +191,14 @@ def test_curator_pastes_dois_and_watches_them_enrich(stack: Stack, page: Page) -
 
     rows = page.locator("#rows tr")
     expect(rows).to_have_count(len(lines) - 1)
-    expect(page.locator("#rows tr[data-status=enriched]")).to_have_count(len(works))
+    expect(page.locator("#rows tr[data-status=enriched]")).to_have_count(len(works) + 1)
     expect(page.locator("#rows tr[data-status=not_found]")).to_have_count(len(missing))
     expect(page.locator("#rows tr[data-status=invalid]")).to_have_count(1)
-    expect(page.locator("#rows tr[data-status=skipped]")).to_have_count(1)
-    expect(page.locator("#chips")).to_contain_text(f"{len(works)} enriched")
+    expect(page.locator("#chips")).to_contain_text(f"{len(works) + 1} enriched")
+    page_row = page.locator("#rows tr", has=page.locator(".identifier", has_text=landing))
+    expect(page_row.locator(".scheme")).to_have_text("URL")
+    expect(page_row.locator("td.source")).to_have_text("Landing page")
+    expect(page_row.locator(".work")).to_contain_text("Cetacean, sea turtle, and seabird")
 
     known = [w for w in works if w["title"] and w["doi"] != MARKUP_DOI]
     for work in (known[0], known[3], next(w for w in known if w["registry"] == "datacite")):
@@ -200,6 +207,8 @@ def test_curator_pastes_dois_and_watches_them_enrich(stack: Stack, page: Page) -
         if re.fullmatch(PLAIN_DOI, work["doi"]):  # else the href is percent-encoded
             expect(row.locator(".work")).to_have_attribute("href", work["url"])
         expect(row.locator("td.year")).to_have_text(str(work["year"] or ""))
+        expect(row.locator(".scheme")).to_have_text("DOI")
+        expect(row.locator("td.source")).to_have_text(SOURCE_NAMES[work["registry"]])
 
     # Markup in a title is shown as text: no element made from it, no script run.
     markup = _row(page, MARKUP_DOI)
@@ -208,8 +217,6 @@ def test_curator_pastes_dois_and_watches_them_enrich(stack: Stack, page: Page) -
     expect(markup.locator("a.orcid")).to_have_attribute(
         "href", "https://orcid.org/0000-0002-1825-0097"
     )
-
-    page.screenshot(path=str(DOCS / "screenshot.png"), full_page=True, animations="disabled")
 
     # Filter by status, then search, then back to everything.
     page.locator("#filters button[data-filter=not_found]").click()
@@ -239,6 +246,81 @@ def test_curator_pastes_dois_and_watches_them_enrich(stack: Stack, page: Page) -
     expect(page.locator("#state-badge")).to_have_attribute("data-state", "completed")
     expect(rows).to_have_count(len(lines) - 1)
     assert dialogs == []
+
+
+def _edited_cco(corpus: dict[str, Any]) -> dict[str, Any]:
+    """The real CCO cut to two collections and some parts, plus four DOIs it leaves hollow.
+
+    A curator's edit: the NCEI collection and three of its nine accessions (the other six are
+    now outside the CCO), the SEAMAP collection and its six DOIs (all described by the map), and
+    four of the stand-in's DOIs added bare, to enrich.
+    """
+    with (ROOT / "tests" / "data" / "cco" / "gommapps_output.json").open(encoding="utf-8") as f:
+        document: dict[str, Any] = json.load(f)
+    entries = document["ore:describes"]["ore:aggregates"]
+    added = [w["doi"] for w in corpus["works"] if w["title"] and w["doi"] != MARKUP_DOI][:4]
+    hollow = [{"identifier": {"propertyID": "URL", "@id": f"https://doi.org/{d}"}} for d in added]
+    document["ore:describes"]["ore:aggregates"] = entries[:4] + entries[13:20] + hollow
+    return document
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+def test_curator_re_ingests_a_cco_and_sees_parts_under_their_collection(
+    stack: Stack, page: Page
+) -> None:
+    """A finished CCO uploaded as .jsonld: kept as described, the hollow DOIs enriched, each
+    collection's parts nested under it, every row showing its identifier kind and source."""
+    document = _edited_cco(stack.corpus)
+    page.goto(f"{stack.api}/")
+    page.get_by_label("Or upload a file").set_input_files(
+        {
+            "name": "GOMMAPPSCCO.jsonld",
+            "mimeType": "application/ld+json",
+            "buffer": json.dumps(document).encode(),
+        }
+    )
+    page.get_by_role("button", name="Start enrichment").click()
+    expect(page.locator("#ingest-summary")).to_have_text(
+        "15 identifiers: 10 DOIs, 5 other identifiers"
+    )
+    expect(page.locator("#state-badge")).to_have_attribute(
+        "data-state", "completed", timeout=DONE_TIMEOUT_MS
+    )
+    rows = page.locator("#rows tr")
+    expect(rows).to_have_count(15)
+    expect(page.locator("#rows tr[data-status=enriched]")).to_have_count(15)
+
+    # Each collection comes first, then its parts, one level in.
+    expect(page.locator("#rows tr.collection")).to_have_count(2)
+    expect(page.locator("#rows tr[data-depth='1']")).to_have_count(9)
+    positions = [int(p) for p in rows.evaluate_all("rs => rs.map(r => r.dataset.position)")]
+    assert positions == list(range(15))
+    ncei = rows.nth(0)
+    expect(ncei.locator(".parts")).to_have_text("Collection of 3 parts in this CCO")
+    expect(ncei.locator(".scheme")).to_have_text("URL")
+    expect(ncei.locator("td.source")).to_have_text("The CCO")
+    seamap_part = rows.nth(5)
+    expect(seamap_part).to_have_attribute("data-depth", "1")
+    expect(seamap_part.locator(".scheme")).to_have_text("DOI")
+
+    # The hollow DOIs were looked up: a registry's metadata and its name as the source.
+    added = rows.nth(11)
+    expect(added.locator(".scheme")).to_have_text("DOI")
+    expect(added.locator("td.source")).to_have_text(re.compile("^(Crossref|DataCite|mEDRA|JaLC)$"))
+    expect(added.locator(".work")).not_to_be_empty()
+
+    page.screenshot(path=str(DOCS / "screenshot.png"), full_page=True, animations="disabled")
+
+    # Exported again, the map keeps its name and its part links.
+    answer = page.request.get(
+        f"{stack.api}{page.locator('a[data-format=jsonld]').get_attribute('href')}"
+    )
+    exported = answer.json()
+    assert exported["@id"] == document["@id"]
+    ncei_node = exported["ore:describes"]["ore:aggregates"][0]
+    assert len(ncei_node["hasPart"]) == 3
+    assert len(ncei_node["dcterms:relation"]) == 6  # the accessions left out: no longer parts
 
 
 @pytest.mark.browser

@@ -9,7 +9,15 @@ import pytest
 
 from cco_enrich.ingest import IdentifierListIngestor
 from cco_enrich.models import Author, Outcome, ProcessingStatus, Resource, Session, Work
-from tests.exports.sample import CREATED, DATA, MODIFIED, SICI, WORKS, enriched
+from tests.exports.sample import (
+    CREATED,
+    DATA,
+    MODIFIED,
+    SICI,
+    WORKS,
+    collection_resources,
+    enriched,
+)
 
 
 @pytest.fixture
@@ -66,3 +74,15 @@ def example() -> dict[str, Any]:
     with (DATA / "cco" / "gommapps_output.json").open(encoding="utf-8") as file:
         document: dict[str, Any] = json.load(file)
     return document
+
+
+@pytest.fixture
+def collection() -> Session:
+    """A collection, its parts (one by DOI), an outside part and a pending Handle."""
+    return Session(
+        id="c" * 16,
+        metadata={"title": "Parts", "landing_page": "https://www.boem.gov/GOMMAPPS/"},
+        resources=collection_resources(),
+        processing_status=ProcessingStatus(updated_at=MODIFIED),
+        created_at=CREATED,
+    )

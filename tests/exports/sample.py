@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cco_enrich.models import Author, Outcome, Resource, Work
+from cco_enrich.models import Author, Outcome, Relation, Resource, Work
 
 DATA = Path(__file__).parent.parent / "data"
 SICI = "10.1002/(sici)1097-4571(199806)49:8<693::aid-asi4>3.0.co;2-0"
@@ -95,3 +95,58 @@ WORKS = [
 
 def enriched(work: Work) -> Resource:
     return Resource(identifier=work.doi.upper(), doi=work.doi).with_outcome(Outcome.enriched(work))
+
+
+COLLECTION = "https://www.ncei.noaa.gov/archive/accession/GOMMAPPS"
+PART_URL = "https://www.ncei.noaa.gov/archive/accession/242273"
+PART_DOI = "10.82144/e98987b1"
+OUTSIDE = "https://www.fisheries.noaa.gov/inport/item/70318"
+
+
+def collection_resources() -> list[Resource]:
+    """A collection with two parts in the CCO (one named by HasPart, one saying IsPartOf), a
+    part link to a dataset outside it, a version link and a resource given as a Handle."""
+    collection = Work(
+        doi=None,
+        registry="landing-page",
+        source="landing-page",
+        title="Cetacean, sea turtle, and seabird observations (GOMMAPPS)",
+        type="collection",
+        url=COLLECTION,
+        date_created="2021-10-04",
+        temporal_coverage="2003-06-12/2020-02-12",
+        relations=(
+            Relation(type="HasPart", identifier=PART_URL),
+            Relation(type="HasPart", identifier=OUTSIDE),
+        ),
+    )
+    part_by_doi = Work(
+        doi=PART_DOI,
+        registry="datacite",
+        title="SEFSC GoMMAPPS 2017 Summer Aerial Survey",
+        type="dataset",
+        authors=(Author(family="Garrison", given="Lance"),),
+        contributors=(Author(name="Southeast Fisheries Science Center"),),
+        relations=(
+            Relation(type="IsPartOf", identifier=COLLECTION + "/"),
+            Relation(type="IsVersionOf", identifier="https://doi.org/10.82144/older"),
+        ),
+    )
+    part = Work(
+        doi=None,
+        registry="landing-page",
+        title="Twin Otter survey TO18Wi (NCEI Accession 0242273)",
+        type="dataset",
+    )
+    return [
+        Resource(identifier=COLLECTION, scheme="url", pid=COLLECTION).with_outcome(
+            Outcome.enriched(collection, key=COLLECTION)
+        ),
+        Resource(identifier=PART_URL, scheme="url", pid=PART_URL).with_outcome(
+            Outcome.enriched(part, key=PART_URL)
+        ),
+        Resource(identifier=f"https://doi.org/{PART_DOI}", doi=PART_DOI, scheme="doi").with_outcome(
+            Outcome.enriched(part_by_doi)
+        ),
+        Resource(identifier="hdl:20.500.12345/abc", scheme="handle", pid="20.500.12345/abc"),
+    ]

@@ -22,7 +22,7 @@ def test_export_formats_are_registered_with_media_type_and_extension() -> None:
 
 
 def test_render_export_gives_text_media_type_and_file_name(session: Session) -> None:
-    text, media_type, filename = render_export(session, " BibTeX ")
+    text, media_type, filename = render_export(session, " BibTeX ", include_all=True)
     assert text == render_bibtex(session)
     assert (media_type, filename) == ("application/x-bibtex", "Test-CCO-u.bib")
 
@@ -62,8 +62,29 @@ def test_every_format_renders_an_empty_session() -> None:
 
 
 @pytest.mark.parametrize("name", list(EXPORT_FORMATS))
-def test_every_format_keeps_every_resource_of_the_real_cco(gommapps: Session, name: str) -> None:
-    text, _, filename = render_export(gommapps, name)
+def test_every_format_keeps_every_resource_of_the_real_cco_when_asked(
+    gommapps: Session, name: str
+) -> None:
+    text, _, filename = render_export(gommapps, name, include_all=True)
     assert filename == f"GOMMAPPSCCO.{EXPORT_FORMATS[name].extension}"
     assert count_records(name, text) == 38
     assert all(resource.identifier in text for resource in gommapps.resources)
+
+
+@pytest.mark.parametrize(
+    ("name", "records"),
+    [("jsonld", 38), ("csv", 38), ("csl-json", 1), ("bibtex", 1), ("ris", 1)],
+)
+def test_citation_formats_leave_out_resources_without_metadata(
+    gommapps: Session, name: str, records: int
+) -> None:
+    """Only one resource of the ingested real CCO has a title: citations hold only that one."""
+    text, _, _ = render_export(gommapps, name)
+    assert count_records(name, text) == records
+
+
+def test_a_resource_with_a_title_but_no_lookup_is_still_cited(session: Session) -> None:
+    titled = session.resources[-1].model_copy(update={"title": "From the BibTeX file"})
+    session = session.model_copy(update={"resources": [*session.resources[:6], titled]})
+    text, _, _ = render_export(session, "csl-json")
+    assert count_records("csl-json", text) == 7

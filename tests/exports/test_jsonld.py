@@ -1,4 +1,4 @@
-"""The OAI-ORE Resource Map (JSON-LD): parses as RDF and has the shape of the published CCO."""
+"""The OAI-ORE Resource Map (JSON-LD): linked data rdflib reads, shaped like the real CCO."""
 
 from __future__ import annotations
 
@@ -6,34 +6,117 @@ import json
 from typing import Any
 
 import pytest
-from rdflib import Graph, Namespace, URIRef
+from rdflib import RDF, Graph, Literal, Namespace, URIRef
 
 from cco_enrich.exports.jsonld import render_jsonld, resource_map_id
 from cco_enrich.models import Session
+from tests.exports.sample import COLLECTION, OUTSIDE, PART_DOI, PART_URL
 
 ORE = Namespace("http://www.openarchives.org/ore/terms/")
 SCHEMA = Namespace("https://schema.org/")
+DC = Namespace("http://purl.org/dc/elements/1.1/")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
 # rdflib's JSON-LD parser builds a ConjunctiveGraph internally, which rdflib 7.6 deprecates.
 RDFLIB_WARNING = "ignore:ConjunctiveGraph is deprecated:DeprecationWarning"
+pytestmark = pytest.mark.filterwarnings(RDFLIB_WARNING)
 
 
-@pytest.mark.filterwarnings(RDFLIB_WARNING)
-def test_jsonld_parses_as_rdf_with_one_aggregates_triple_per_resource(session: Session) -> None:
-    graph = Graph().parse(data=render_jsonld(session), format="json-ld")
-    aggregation = URIRef("urn:cco-enrich:session:0123456789abcdef#Aggregation")
-    aggregated = list(graph.objects(aggregation, ORE.aggregates))
-    assert len(aggregated) == len(session.resources)
-    assert all((node, SCHEMA.identifier, None) in graph for node in aggregated)
+def graph_of(session: Session) -> Graph:
+    return Graph().parse(data=render_jsonld(session), format="json-ld")
+
+
+def aggregated(graph: Graph) -> list[Any]:
+    return list(graph.objects(None, ORE.aggregates))
+
+
+def test_every_aggregated_resource_is_an_iri_with_its_title(session: Session) -> None:
+    graph = graph_of(session)
+    nodes = aggregated(graph)
+    assert len(nodes) == len(session.resources)
+    assert all(isinstance(node, URIRef) for node in nodes)
+    titles = {str(graph.value(node, DC.title)) for node in nodes if graph.value(node, DC.title)}
+    assert titles == {r.title for r in session.resources if r.title}
     sici_iri = URIRef(
         "https://doi.org/10.1002/(sici)1097-4571(199806)49:8%3C693::aid-asi4%3E3.0.co;2-0"
     )
-    assert (sici_iri, SCHEMA.propertyID, None) in graph
+    assert sici_iri in nodes
+    assert URIRef("https://seamap.env.duke.edu/?") in nodes
 
 
-@pytest.mark.filterwarnings(RDFLIB_WARNING)
-def test_jsonld_of_the_real_cco_parses_as_rdf(gommapps: Session) -> None:
-    graph = Graph().parse(data=render_jsonld(gommapps), format="json-ld")
-    assert len(list(graph.triples((None, ORE.aggregates, None)))) == 38
+def test_a_resource_without_an_iri_gets_one_inside_the_map(session: Session) -> None:
+    nodes = aggregated(graph_of(session))
+    assert URIRef("urn:cco-enrich:session:0123456789abcdef#resource-11") in nodes
+
+
+def test_the_real_cco_names_each_resource_by_the_iri_of_its_pid(gommapps: Session) -> None:
+    graph = graph_of(gommapps)
+    nodes = set(aggregated(graph))
+    assert len(nodes) == 38
+    assert URIRef(f"https://doi.org/{PART_DOI}") in nodes
+    atn = "https://portal.atn.ioos.us/#metadata/6af10e97-4668-4dd0-9868-5ca029cb2f7a/project"
+    assert URIRef(atn) in nodes  # the fragment tells the ATN datasets apart
+    enriched = URIRef(f"https://doi.org/{PART_DOI}")
+    assert graph.value(enriched, DC.title) == Literal("SEFSC GoMMAPPS 2017 Summer Aerial Survey")
+    assert (enriched, RDF.type, SCHEMA.Dataset) in graph
+
+
+def test_parts_inside_the_cco_link_both_ways_by_iri(collection: Session) -> None:
+    graph = graph_of(collection)
+    nodes = set(aggregated(graph))
+    parent = URIRef(COLLECTION)
+    parts = set(graph.objects(parent, SCHEMA.hasPart))
+    assert parts == {URIRef(PART_URL), URIRef(f"https://doi.org/{PART_DOI}")}
+    assert all(part in nodes for part in parts)
+    for part in parts:
+        assert (part, SCHEMA.isPartOf, parent) in graph
+    every_part_link = [o for p in (SCHEMA.hasPart, SCHEMA.isPartOf) for o in graph.objects(None, p)]
+    assert len(every_part_link) == 4
+    assert all(o in nodes for o in every_part_link)
+
+
+def test_a_relation_outside_the_cco_is_a_plain_related_link(collection: Session) -> None:
+    graph = graph_of(collection)
+    outside = URIRef(OUTSIDE)
+    assert (URIRef(COLLECTION), DCTERMS.relation, outside) in graph
+    assert (None, SCHEMA.hasPart, outside) not in graph
+    part = URIRef(f"https://doi.org/{PART_DOI}")
+    assert (part, DCTERMS.isVersionOf, URIRef("https://doi.org/10.82144/older")) in graph
+
+
+def test_proxies_are_ore_proxies_for_aggregated_resources(collection: Session) -> None:
+    graph = graph_of(collection)
+    aggregation = URIRef("https://www.boem.gov/GOMMAPPS/#Aggregation")
+    proxies = list(graph.subjects(RDF.type, ORE.Proxy))
+    assert len(proxies) == len(collection.resources)
+    nodes = set(aggregated(graph))
+    assert {graph.value(p, ORE.proxyFor) for p in proxies} == nodes
+    assert {graph.value(p, ORE.proxyIn) for p in proxies} == {aggregation}
+
+
+def test_a_pending_handle_is_named_by_its_proxy_link(collection: Session) -> None:
+    entry = json.loads(render_jsonld(collection))["ore:describes"]["ore:aggregates"][3]
+    assert entry["@id"] == "https://hdl.handle.net/20.500.12345/abc"
+    assert entry["identifier"] == {
+        "@type": "PropertyValue",
+        "propertyID": "https://registry.identifiers.org/registry/hdl",
+        "value": "20.500.12345/abc",
+        "url": "https://hdl.handle.net/20.500.12345/abc",
+    }
+    assert entry["additionalProperty"]["value"] == "pending"
+
+
+def test_landing_page_fields_are_exported(collection: Session) -> None:
+    parent, _, part = json.loads(render_jsonld(collection))["ore:describes"]["ore:aggregates"][:3]
+    assert parent["@type"] == ["ore:AggregatedResource", "Collection"]
+    assert (parent["dateCreated"], parent["temporalCoverage"]) == (
+        "2021-10-04",
+        "2003-06-12/2020-02-12",
+    )
+    assert parent["sdPublisher"] == {"@type": "Organization", "name": "the landing page"}
+    assert part["dc:contributor"] == ["Southeast Fisheries Science Center"]
+    assert part["contributor"] == [
+        {"@type": "Organization", "name": "Southeast Fisheries Science Center"}
+    ]
 
 
 def test_jsonld_has_the_shape_of_the_example_cco(
@@ -64,14 +147,13 @@ def test_jsonld_identifies_resources_like_the_example(
     assert [entry["identifier"]["propertyID"] for entry in ours] == [
         entry["identifier"]["propertyID"] for entry in theirs
     ]
-    urls = [(o["identifier"], t["identifier"]) for o, t in zip(ours, theirs, strict=True)]
-    assert all(o == t for o, t in urls if t["propertyID"] == "URL")
-    dois = [(o["identifier"], t["identifier"]) for o, t in zip(ours, theirs, strict=True)]
-    assert all(
-        o["value"] == t["@id"] and o["@id"] == f"https://doi.org/{t['@id']}"
-        for o, t in dois
-        if t["propertyID"] != "URL"
-    )
+    for mine, reference in zip(ours, theirs, strict=True):
+        given = reference["identifier"]["@id"]
+        if reference["identifier"]["propertyID"] == "URL":
+            assert mine["@id"] == mine["identifier"]["url"] == given
+        else:
+            assert mine["identifier"]["value"] == given
+            assert mine["@id"] == mine["identifier"]["url"] == f"https://doi.org/{given}"
     assert all(entry["@type"][0] == "ore:AggregatedResource" for entry in ours)
 
 
@@ -82,7 +164,7 @@ def test_jsonld_has_a_stable_proxy_per_resource_with_an_iri(
     assert len(proxies) == 38
     assert proxies == json.loads(render_jsonld(gommapps))["ore:describes"]["ore:proxies"]
     expected = {p["ore:proxyFor"] for p in example["ore:describes"]["ore:proxies"]}
-    dois = [p["ore:proxyFor"] for p in proxies if "10.82144" in p["ore:proxyFor"]]
+    dois = [p["ore:proxyFor"]["@id"] for p in proxies if "10.82144" in p["ore:proxyFor"]["@id"]]
     assert len(dois) == 6
     assert set(dois) <= expected
     assert proxies[14]["name"] == (

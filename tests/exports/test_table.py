@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cco_enrich.exports.table import COLUMNS, render_csv
-from cco_enrich.models import Session
+from cco_enrich.models import Author, Resource, Session
 from tests.exports.readers import read_csv
 from tests.exports.sample import WORKS
 
@@ -22,12 +22,38 @@ def test_csv_has_one_row_per_resource_with_every_field(session: Session) -> None
         "author_orcids": "https://orcid.org/0000-0002-9346-671X; https://orcid.org/0000-0002-2555-4582",
         "year": "2020",
         "container_title": "",
-        "type": "posted-content",
+        "type": "article",
         "publisher": "openRxiv",
         "url": "https://doi.org/10.1101/2020.12.01.406702",
         "registry": "crossref",
         "error": "",
+        "scheme": "",
+        "pid": "",
+        "source": "crossref",
+        "pmid": "",
+        "pmcid": "",
+        "arxiv": "",
+        "isbn": "",
     }
+
+
+def test_csv_types_use_one_vocabulary_whichever_registry_answered(session: Session) -> None:
+    """Crossref's `journal-article` and DataCite's `dataset` both come out as CSL types."""
+    types = [row["type"] for row in read_csv(render_csv(session))[:4]]
+    assert types == ["article-journal", "article", "chapter", "dataset"]
+
+
+def test_csv_orcids_line_up_with_the_authors() -> None:
+    authors = (
+        Author(given="A", family="First"),
+        Author(given="B", family="Second", orcid="https://orcid.org/0000-0002-1825-0097"),
+        Author(name="Third Org"),
+    )
+    resource = Resource(identifier="10.5555/x", doi="10.5555/x", title="T", authors=authors)
+    (row,) = read_csv(render_csv(Session(id="s" * 8, resources=[resource])))
+    names, orcids = row["authors"].split("; "), row["author_orcids"].split("; ")
+    assert len(names) == len(orcids) == 3
+    assert orcids == ["", "https://orcid.org/0000-0002-1825-0097", ""]
 
 
 def test_csv_keeps_status_and_error_of_a_resource_not_enriched(session: Session) -> None:

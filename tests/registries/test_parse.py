@@ -270,3 +270,27 @@ def test_csl_list_titles_and_literal_names() -> None:
     assert (work.title, work.container_title, work.year) == ("First", None, 1999)
     assert work.authors == (Author(name="Research Group"), Author(family="Solo"))
     assert work.registry == "jalc"
+
+
+ORG = "US Dept. of the Interior, Bureau of Ocean Energy Management"
+
+
+@pytest.mark.parametrize(
+    ("name", "name_type", "author"),
+    [
+        ("Arnathau, Céline", "Personal", Author(given="Céline", family="Arnathau")),
+        ("Arnathau, Céline", None, Author(given="Céline", family="Arnathau")),
+        ("Ishikawa Mayumi", "Personal", Author(name="Ishikawa Mayumi")),
+        (ORG, None, Author(name=ORG)),
+        ("University of Bremen, Germany", None, Author(name="University of Bremen, Germany")),
+        ("NOAA, NCEI", None, Author(name="NOAA, NCEI")),
+        ("Arnathau, Céline", "Organizational", Author(name="Arnathau, Céline")),
+    ],
+)
+def test_datacite_creator_given_only_as_a_name(
+    name: str, name_type: str | None, author: Author
+) -> None:
+    """`Family, Given` (nameType Personal, or no nameType but a comma) is a person, not an org."""
+    creator = {"name": name} if name_type is None else {"name": name, "nameType": name_type}
+    work = work_from_datacite({"creators": [creator]}, "10.5281/zenodo.4")
+    assert work.authors == (author,)

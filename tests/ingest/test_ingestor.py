@@ -11,14 +11,13 @@ import pytest
 from cco_enrich.errors import InputError, InputTooLargeError
 from cco_enrich.ingest import (
     BIBTEX_NO_DOI,
-    URL_NOT_A_DOI,
     IdentifierListIngestor,
     IngestResult,
     build_resource,
 )
 from cco_enrich.models import ResourceStatus
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 SICI = "10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0"
 
 
@@ -46,7 +45,7 @@ def test_ingest_json_reads_the_real_cco_input_document(
 ) -> None:
     result = ingestor.ingest_json(gommapps_input)
     assert identifiers(result) == gommapps_input["resource_pids"]
-    assert (result.total, result.dois, result.skipped, result.invalid) == (38, 6, 32, 0)
+    assert (result.total, result.dois, result.skipped, result.invalid) == (38, 6, 0, 0)
     assert result.duplicates == 0
     assert result.metadata == gommapps_input["cco_metadata"]
     dois = [r for r in result.resources if r.doi]
@@ -55,12 +54,13 @@ def test_ingest_json_reads_the_real_cco_input_document(
     assert all(r.doi.startswith("10.82144/") for r in dois if r.doi)
 
 
-def test_ingest_json_keeps_urls_as_skipped_with_a_reason(
+def test_ingest_json_makes_urls_pending_landing_pages(
     ingestor: IdentifierListIngestor, gommapps_input: dict[str, Any]
 ) -> None:
     first = ingestor.ingest_json(gommapps_input).resources[0]
     assert first.identifier == "https://www.ncei.noaa.gov/archive/accession/GOMMAPPS"
-    assert (first.status, first.doi, first.error) == (ResourceStatus.SKIPPED, None, URL_NOT_A_DOI)
+    assert (first.status, first.doi, first.error) == (ResourceStatus.PENDING, None, None)
+    assert (first.scheme, first.pid) == ("url", first.identifier)
 
 
 def test_ingest_json_reads_identifiers_metadata_and_callback(
@@ -103,7 +103,7 @@ def test_ingest_json_merges_one_doi_in_several_spellings(ingestor: IdentifierLis
 
 def test_ingest_json_merges_a_repeated_url(ingestor: IdentifierListIngestor) -> None:
     result = ingestor.ingest_json({"identifiers": ["https://x.org/a", " https://x.org/a"]})
-    assert (result.total, result.skipped, result.duplicates) == (1, 1, 1)
+    assert (result.total, result.duplicates) == (1, 1)
 
 
 def test_ingest_json_marks_non_identifiers_invalid_naming_the_value(
@@ -167,7 +167,7 @@ def test_ingest_text_never_splits_a_line(ingestor: IdentifierListIngestor) -> No
 def test_ingest_text_with_only_comments_has_no_identifiers(
     ingestor: IdentifierListIngestor,
 ) -> None:
-    with pytest.raises(InputError, match=r"^no identifiers found; give one DOI or URL a line"):
+    with pytest.raises(InputError, match=r"^no identifiers found; give one identifier a line"):
         ingestor.ingest_text("# nothing here\n\n")
 
 
@@ -428,4 +428,4 @@ def test_duplicates_do_not_count_towards_max_identifiers() -> None:
 
 def test_build_resource_trims_invisible_characters() -> None:
     resource = build_resource("\u200b https://example.org/x \ufeff")
-    assert (resource.identifier, resource.status) == ("https://example.org/x", "skipped")
+    assert (resource.identifier, resource.status) == ("https://example.org/x", "pending")
