@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     redis_url: str = "redis://localhost:6379/0"
     # Sentinel: "host:port,host:port,..." finds the primary of `redis_sentinel_master` through
     # them (then redis_url gives only the database and password); empty: redis_url's host.
-    redis_sentinels: str = ""
+    redis_sentinels: str | None = None
     redis_sentinel_master: str = "mymaster"
     crossref_url: str = "https://api.crossref.org"
     datacite_url: str = "https://api.datacite.org"
@@ -116,14 +116,14 @@ class Settings(BaseSettings):
 
     @field_validator("redis_sentinels")
     @classmethod
-    def _check_sentinels(cls, value: str) -> str:
-        parse_addresses(value)  # raises on a bad entry, at start rather than at first use
+    def _check_sentinels(cls, value: str | None) -> str | None:
+        parse_addresses(value or "")  # raises on a bad entry, at start rather than at first use
         return value
 
     @property
     def sentinel_addresses(self) -> list[tuple[str, int]]:
         """CCO_REDIS_SENTINELS as (host, port) pairs; empty without Sentinel."""
-        return parse_addresses(self.redis_sentinels)
+        return parse_addresses(self.redis_sentinels or "")
 
     @property
     def user_agent(self) -> str:

@@ -189,8 +189,8 @@ def test_configure_logging_twice_keeps_one_handler_and_one_filter() -> None:
 
 
 def test_every_cron_job_of_the_worker_is_quiet() -> None:
-    """Renaming the sweeper must not bring its lines back at INFO."""
-    names = {job.name for job in WorkerSettings.cron_jobs}
+    """A cron job added (or the sweeper made one again) must not bring its lines back at INFO."""
+    names = {job.name for job in getattr(WorkerSettings, "cron_jobs", None) or ()}
     assert names <= QUIET_CRON_JOBS
 
 
