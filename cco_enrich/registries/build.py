@@ -14,18 +14,18 @@ from functools import partial
 import aiohttp
 
 from cco_enrich.registries._http import Endpoint, RetryPolicy
+from cco_enrich.registries.backend import SharedLimitBackend
 from cco_enrich.registries.batching import BatchRegistry
 from cco_enrich.registries.crossref import CrossrefClient
 from cco_enrich.registries.datacite import DataCiteClient
 from cco_enrich.registries.doiorg import ContentNegotiation, DoiOrgClient, PrefixCache
-from cco_enrich.registries.limits import (
+from cco_enrich.registries.limits import PoolLimiter
+from cco_enrich.registries.pools import (
     CROSSREF_LIST,
     CROSSREF_SINGLE,
     DATACITE,
     DOI_ORG,
-    PoolLimiter,
     PoolLimits,
-    SharedLimitBackend,
 )
 
 

@@ -19,7 +19,7 @@ from cco_enrich.store.connection import STORE_UNAVAILABLE_ERRORS, redis_settings
 from cco_enrich.store.events import EVENTS_MAXLEN, ProgressEvent
 from cco_enrich.store.jobs import PRIORITY_HEAD_START
 from cco_enrich.store.keys import JOB_FUNCTION, QUEUE_NAME
-from cco_enrich.store.limits import RedisLimitBackend
+from cco_enrich.store.limits import RedisLimitBackend, read_pool_limits
 from cco_enrich.store.sessions import SessionRecord, SessionStore
 
 __all__ = [
@@ -34,5 +34,6 @@ __all__ = [
     "RedisPrefixCache",
     "SessionRecord",
     "SessionStore",
+    "read_pool_limits",
     "redis_settings",
 ]
