@@ -46,8 +46,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 5_000_000
     max_identifiers: int = 10_000
     small_session_max: int = 50
-    worker_max_jobs: int = 10
+    # Sessions are coroutines sharing one batcher per source: a worker holds many small ones.
+    worker_max_jobs: int = 100
     lease_ttl_s: float = 15.0
+    stop_grace_s: float = 8.0  # SIGTERM: requests in flight get this long to land
     webhook_secret: SecretStr | None = None
     webhook_allow_private: bool = False
     admin_token: SecretStr | None = None

@@ -6,6 +6,12 @@ counts SIGTERM restarts as tries; see shared/research/peers.md section 1):
 - the `sweep_sessions` cron job re-queues, under a fresh job id, every session that says it is
   queued or running but has neither a lease nor a job arq knows about;
 - every checkpoint is idempotent, so a re-run does only the resources still pending.
+
+Stopping (SIGTERM, a deploy): the worker starts no new upstream request, lets the requests in flight
+finish and their outcomes reach their checkpoints (for up to CCO_STOP_GRACE_S), then hands its
+sessions back to the queue. arq's own handler would cancel them at once, so the worker installs
+its own (`handle_signals = False`; arq's `job_completion_wait` waits for whole sessions, not
+batches).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 import uuid
 from contextlib import AsyncExitStack
@@ -23,6 +30,7 @@ from typing import Any, ClassVar
 import aiohttp
 from arq import cron
 
+from cco_enrich.dispatch import Dispatcher
 from cco_enrich.enrichment import enrich
 from cco_enrich.errors import SessionNotFoundError
 from cco_enrich.logs import configure_logging
@@ -51,6 +59,7 @@ from cco_enrich.webhooks import WebhookSender
 log = logging.getLogger(__name__)
 
 MAX_RESTARTS = 25
+OWN_SIGNALS = "own_signals"
 JOB_TIMEOUT_S = 24 * 3600
 SWEEP_SECONDS = set(range(0, 60, 5))
 
@@ -65,6 +74,10 @@ class Deps:
     webhooks: WebhookSender
     worker_id: str
     lease_ttl_s: float
+    dispatcher: Dispatcher
+    """The batchers every session of this worker shares."""
+    stopping: asyncio.Event
+    """Set on SIGTERM: jobs that start now wait to be handed back."""
 
 
 def pool_limits(settings: Settings) -> PoolLimits:
@@ -139,6 +152,12 @@ async def startup(ctx: dict[str, Any]) -> None:
         shared=RedisLimitBackend(redis) if settings.shared_limits else None,
         prefix_cache=RedisPrefixCache(redis, ttl_s=settings.cache_ttl_s),
     )
+    with contextlib.suppress(
+        *STORE_UNAVAILABLE_ERRORS
+    ):  # learned limits come with the first request
+        await registries.register_limits()
+    dispatcher = Dispatcher(registries)
+    stack.push_async_callback(dispatcher.aclose)
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     ctx["deps"] = Deps(
         store=store,
@@ -153,8 +172,12 @@ async def startup(ctx: dict[str, Any]) -> None:
         ),
         worker_id=worker_id,
         lease_ttl_s=settings.lease_ttl_s,
+        dispatcher=dispatcher,
+        stopping=asyncio.Event(),
     )
     ctx["stack"] = stack
+    if ctx.get(OWN_SIGNALS):
+        _install_signal_handlers(ctx, settings.stop_grace_s)
     ctx["running"] = set()
     ctx["heartbeat"] = asyncio.create_task(_worker_heartbeat(ctx))
     log.info("worker %s ready (crossref %s)", worker_id, settings.crossref_url)
@@ -189,9 +212,50 @@ async def _worker_heartbeat(ctx: dict[str, Any]) -> None:
         await asyncio.sleep(5)
 
 
+def _install_signal_handlers(ctx: dict[str, Any], grace_s: float) -> None:
+    """SIGTERM and SIGINT stop the worker cleanly (see the module docstring)."""
+    # on_startup runs inside arq's main task: cancelling it is how the worker stops.
+    main_task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: signal.Signals) -> None:
+        deps: Deps = ctx["deps"]
+        if deps.stopping.is_set():
+            return
+        log.info("worker %s: %s; stopping within %.0f s", deps.worker_id, signum.name, grace_s)
+        deps.stopping.set()
+        task = loop.create_task(stop_gracefully(ctx, grace_s, main_task))
+        ctx["stopper"] = task
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+
+
+async def stop_gracefully(
+    ctx: dict[str, Any], grace_s: float, main_task: asyncio.Task[Any] | None
+) -> bool:
+    """Let the requests in flight land in their checkpoints, then stop arq, which cancels the
+    sessions (they go back to the queue, resuming from those checkpoints). True when nothing
+    in flight was cut short."""
+    deps: Deps = ctx["deps"]
+    deps.stopping.set()
+    landed = await deps.dispatcher.drain(grace_s)
+    log.info(
+        "worker %s: %s; handing its sessions back",
+        deps.worker_id,
+        "drained" if landed else "grace over",
+    )
+    if main_task is not None:
+        main_task.cancel()
+    return landed
+
+
 async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str, Any]:
     """Resolve every resource of the session still pending; checkpoint after each batch."""
     deps: Deps = ctx["deps"]
+    if deps.stopping.is_set():
+        # Taken while the worker stops: wait to be cancelled, which hands the job back to arq.
+        await asyncio.Event().wait()
     run = SessionRun(
         deps.store,
         session_id,
@@ -203,7 +267,9 @@ async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str,
     ctx["running"].add(session_id)
     try:
         final = await run.execute(
-            lambda dois, on_outcomes: enrich(dois, deps.registries, on_outcomes)
+            lambda dois, on_outcomes: enrich(
+                dois, deps.registries, on_outcomes, dispatcher=deps.dispatcher
+            )
         )
     finally:
         ctx["running"].discard(session_id)
@@ -256,7 +322,8 @@ class WorkerSettings:
     """`arq cco_enrich.WorkerSettings`: settings come from CCO_* environment variables."""
 
     _settings = Settings()
-    ctx: ClassVar[dict[str, Any]] = {"settings": _settings}  # read once; startup() builds from it
+    # Read once; startup() builds from it. OWN_SIGNALS: the worker handles SIGTERM itself.
+    ctx: ClassVar[dict[str, Any]] = {"settings": _settings, OWN_SIGNALS: True}
     functions: ClassVar[list[Any]] = [enrich_cco_metadata, ping]
     cron_jobs: ClassVar[list[Any]] = [
         cron(sweep_sessions, second=SWEEP_SECONDS, run_at_startup=True, timeout=60)
@@ -273,6 +340,7 @@ class WorkerSettings:
     keep_result = 3600
     health_check_interval = 10
     allow_abort_jobs = False
+    handle_signals = False  # ours finish the requests in flight first (stop_gracefully)
     # How often an idle worker asks Redis for a job: a cached session finishes in ~0.1 s, so
     # arq's default 0.5 s would be most of its wait.
     poll_delay = 0.05

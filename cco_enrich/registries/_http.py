@@ -164,6 +164,7 @@ async def _attempt(endpoint: Endpoint, limiter: PoolLimiter, url: str, accept: s
             # bodies are read too (never parsed), so the connection goes back to the pool.
             body = await response.read()
             retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+            await limiter.answered(status)  # 429 and 503 lower the pool's learned limit
     except TimeoutError:
         await limiter.overloaded("timeout")
         reason = f"timed out after {endpoint.timeout_s:g} s"
@@ -171,7 +172,6 @@ async def _attempt(endpoint: Endpoint, limiter: PoolLimiter, url: str, accept: s
     except aiohttp.ClientError as exc:
         reason = f"could not be reached ({type(exc).__name__})"
         raise _Retryable(reason) from None
-    await limiter.answered(status)  # 429 and 503 lower the pool's learned limit
     return _answer(endpoint, url, status, body, retry_after_s)
 
 

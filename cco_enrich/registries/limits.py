@@ -314,11 +314,11 @@ class PoolLimiter:
         return _Held(asyncio.get_running_loop().time(), holder, keeper)
 
     async def _release(self, held: _Held) -> None:
-        self.active -= 1
         try:
             await self._give_back_shared(held.holder, held.keeper)
         finally:
             self._slots.release()
+            self.active -= 1
 
     async def _give_back_shared(
         self, holder: str | None, keeper: asyncio.Task[None] | None
