@@ -57,8 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _pool_limits(pairs: list[str]) -> dict[str, list[object]]:
-    limits: dict[str, list[object]] = {}
+def _pool_limits(pairs: list[str]) -> dict[str, list[str]]:
+    limits: dict[str, list[str]] = {}
     for pair in pairs:
         pool, _, limit = pair.partition("=")
         if not limit:
