@@ -83,8 +83,9 @@ class _Enrichment:
         """Sent to the fallback source before doi.org named the agency of their prefix."""
         self.prefix_answers: dict[str, RaAnswer | None] = {}
         """doi.org's answer per prefix; None when it could not be asked."""
-        self.awaiting_prefix: set[DOI] = set()
-        """Optimistic DOIs the fallback left out before their prefix was answered."""
+        self.parked: dict[DOI, BatchResult | None] = {}
+        """Optimistic DOIs the fallback did not find before their prefix was answered: the
+        single lookup's result, or None for a DOI its batch left out."""
         self._tickets: dict[SharedBatcher[Any, Any], Ticket[Any, Any]] = {}
         self._emit_lock = asyncio.Lock()
         self._done = asyncio.Event()
@@ -138,11 +139,37 @@ class _Enrichment:
 
     def _send_optimistically(self, dois: list[DOI]) -> None:
         fallback = self.reg.fallback
-        batches, _ = fallback.pack(dois)
+        batches, singles = fallback.pack(dois)
         batchable = [doi for batch in batches for doi in batch]
-        self.optimistic.update(batchable)
+        self.optimistic.update(dois)
         if batchable:
             self._submit(self.hub.source(fallback), batchable, self._on_batch(fallback))
+        for doi in singles:
+            self._spawn(self._optimistic_single(doi))
+
+    async def _optimistic_single(self, doi: DOI) -> None:
+        """A fallback lookup before doi.org answered: kept only if doi.org names the fallback."""
+        fallback = self.reg.fallback
+        result = await fallback.resolve(doi)
+        prefix = doi_prefix(doi)
+        if result.works or self._prefix_means(prefix, fallback, doi):
+            self.optimistic.discard(doi)
+            await self._emit(_outcomes(result))
+        elif prefix not in self.prefix_answers:
+            self.parked[doi] = result
+        else:
+            answer = self.prefix_answers[prefix]
+            assert answer is not None  # else _prefix_means said the fallback decides
+            self.optimistic.discard(doi)
+            self.missed_by[doi] = fallback
+            self._route({doi: answer})
+
+    def _prefix_means(self, prefix: str, source: BatchRegistry, doi: DOI) -> bool:
+        """doi.org answered for the prefix and named `source` (or could not be asked)."""
+        if prefix not in self.prefix_answers:
+            return False
+        answer = self.prefix_answers[prefix]
+        return answer is None or self._source_of(doi, answer) is source
 
     def _ask_doi_org(self, dois: list[DOI], *, urgent: bool) -> None:
         self._submit(self.hub.dois, dois, self._on_dois, urgent=urgent)
@@ -159,9 +186,7 @@ class _Enrichment:
             )
             self.prefix_answers.update(dict.fromkeys(prefixes))
             dois = [d for p in prefixes for d in self.by_prefix[p] if d in self.pending]
-            for doi in self.awaiting_prefix.intersection(dois):
-                self.awaiting_prefix.discard(doi)
-                self._missed(self.reg.fallback, doi)
+            self._unpark([d for d in dois if d in self.parked])
             self._batches(self.reg.fallback, [d for d in dois if d not in self.optimistic])
             return
         self.prefix_answers.update(result)
@@ -181,18 +206,28 @@ class _Enrichment:
         if not dois:
             return
         if self._source_of(dois[0], answer) is fallback:
-            for doi in self.awaiting_prefix.intersection(dois):
-                self.awaiting_prefix.discard(doi)
-                self._missed(fallback, doi)
+            self._unpark([d for d in dois if d in self.parked])
             return
-        ticket = self._tickets[self.hub.source(fallback)]
-        taken_back = set(self.hub.source(fallback).withdraw(ticket, dois))
+        batcher = self.hub.source(fallback)
+        ticket = self._tickets.get(batcher)
+        taken_back = set(batcher.withdraw(ticket, dois)) if ticket is not None else set()
         for doi in dois:
-            if doi in taken_back or doi in self.awaiting_prefix:
+            if doi in taken_back or doi in self.parked:
                 self.optimistic.discard(doi)
-                self.awaiting_prefix.discard(doi)
+                self.parked.pop(doi, None)
                 answers[doi] = answer
         # The rest are in a request already: their part of its answer decides.
+
+    def _unpark(self, dois: list[DOI]) -> None:
+        """The fallback decides for these after all: take what it said."""
+        fallback = self.reg.fallback
+        for doi in dois:
+            result = self.parked.pop(doi)
+            self.optimistic.discard(doi)
+            if result is None:
+                self._missed(fallback, doi)
+            else:
+                self._emit_soon(_outcomes(result))
 
     def _on_batch(self, source: BatchRegistry) -> Callable[[list[DOI], BatchResult], None]:
         def on_part(dois: list[DOI], result: BatchResult) -> None:
@@ -202,7 +237,7 @@ class _Enrichment:
                 if doi in self.optimistic and source is self.reg.fallback:
                     prefix = doi_prefix(doi)
                     if prefix not in self.prefix_answers:
-                        self.awaiting_prefix.add(doi)
+                        self.parked[doi] = None
                         continue
                     answer = self.prefix_answers[prefix]
                     self.optimistic.discard(doi)
