@@ -35,6 +35,7 @@ DEPLOY_MAX_429 = 2
 RESTARTS = 5
 CROSSREF_BELOW = PoolLimit(2, 1.0, 2)
 DOI_ORG_BELOW = PoolLimit(5, 1.0, 2)
+DEFAULT_LIMITS = {"polite-array": PoolLimit(3, 1.0, 3), "doi.org": PoolLimit(10, 1.0, 5)}
 
 
 def crossref_slow(stack: BenchStack, corpus: Corpus, dois: list[str]) -> ScenarioResult:
@@ -157,11 +158,12 @@ def real_limit_below(
     )
     try:
         for label, identifiers, real, want in cases:
+            enforced = DEFAULT_LIMITS | real
             stack.set_policy(
-                limits={p: _triple(limit) for p, limit in real.items()}, limit_headers=False
+                limits={p: _triple(limit) for p, limit in enforced.items()}, limit_headers=False
             )
-            stack.restart_workers(1)
             stack.flush()
+            stack.restart_workers(1)
             measured = measure(stack, identifiers, pool_limits(stack.settings) | real)
             bound = lower_bound(identifiers, corpus, stack.settings, overrides=real)
             one = cold_result("below", label, measured, bound, BELOW_TARGET, want)
@@ -185,7 +187,7 @@ def real_limit_below(
             result.notes.append(f"{label}: learned limits at the end: {_learned(stack)}.")
     finally:
         stack.set_policy(
-            limits={"polite-array": [3, 1, 3], "doi.org": [10, 1, 5]}, limit_headers=True
+            limits={p: _triple(limit) for p, limit in DEFAULT_LIMITS.items()}, limit_headers=True
         )
     result.data["shows"] = (
         "Where the real limit is below the configured one and no header says so, the pools "

@@ -35,6 +35,9 @@ MIN_EPOCH_S = 1.0
 REQUESTS = "requests"
 IN_FLIGHT = "in_flight"
 
+Usage = tuple[int, int]
+"""What a request saw at its start: (starts in the window, requests in flight), itself included."""
+
 
 @dataclass(frozen=True, slots=True)
 class Cap:
@@ -71,19 +74,33 @@ class LearnedLimit:
     """Which of the two the next step up raises."""
     reason: str = "configured"
     """Why it last changed: configured, 429, 503, timeout, headers, recovered."""
+    ceiling_requests: int = 0
+    """The ceiling it was learned under (for GET /api/queue)."""
+    ceiling_in_flight: int = 0
+    window_s: float = 0.0
 
     @classmethod
     def at(cls, cap: Cap, now: float) -> LearnedLimit:
         """A fresh pool: the cap itself."""
-        return cls(cap.requests, cap.in_flight, changed_at=now)
+        return cls(cap.requests, cap.in_flight, changed_at=now).capped(cap)
 
     def capped(self, cap: Cap) -> LearnedLimit:
         """Never above the ceiling or what the upstream announced."""
         requests, in_flight = self.cap_of(cap)
-        if self.requests <= requests and self.in_flight <= in_flight:
+        ceiling = (cap.requests, cap.in_flight, cap.window_s)
+        if (
+            self.requests <= requests
+            and self.in_flight <= in_flight
+            and (self.ceiling_requests, self.ceiling_in_flight, self.window_s) == ceiling
+        ):
             return self
         return replace(
-            self, requests=min(self.requests, requests), in_flight=min(self.in_flight, in_flight)
+            self,
+            requests=min(self.requests, requests),
+            in_flight=min(self.in_flight, in_flight),
+            ceiling_requests=cap.requests,
+            ceiling_in_flight=cap.in_flight,
+            window_s=cap.window_s,
         )
 
     def cap_of(self, cap: Cap) -> tuple[int, int]:
@@ -92,9 +109,14 @@ class LearnedLimit:
         return requests, in_flight
 
     def decreased(
-        self, cap: Cap, now: float, *, epoch_s: float, reason: str
+        self, cap: Cap, now: float, *, epoch_s: float, reason: str, usage: Usage | None = None
     ) -> LearnedLimit | None:
-        """After a 429, a 503 or a timeout; None within the epoch of the last decrease."""
+        """After a 429, a 503 or a timeout; None within the epoch of the last decrease.
+
+        Args:
+            usage: what the failing request saw at its start, when known: the dimension it saw
+                most used is the likely culprit (see `_halved`).
+        """
         if now - self.decreased_at < epoch_s:
             return None
         above_good = {
@@ -109,14 +131,24 @@ class LearnedLimit:
                     changes |= self._failed_probe(dim, now)
             new = replace(self, **changes)  # type: ignore[arg-type]
         else:
-            new = replace(
-                self,
-                requests=max(1, math.ceil(self.requests * DECREASE_FACTOR)),
-                in_flight=max(1, math.ceil(self.in_flight * DECREASE_FACTOR)),
-                good_requests=0,
-                good_in_flight=0,
-            )
+            new = self._halved(now, usage)
         return replace(new, decreased_at=now, changed_at=now, reason=reason).capped(cap)
+
+    def _halved(self, now: float, usage: Usage | None) -> LearnedLimit:
+        """Both halved. The upstream refused a request that saw `usage`: at least one of the two
+        is over its real limit. The one it saw most used (relative to ours) is also held below
+        what it saw, and that level is remembered as one that failed."""
+        changes: dict[str, float] = {
+            REQUESTS: max(1, math.ceil(self.requests * DECREASE_FACTOR)),
+            IN_FLIGHT: max(1, math.ceil(self.in_flight * DECREASE_FACTOR)),
+            "good_requests": 0,
+            "good_in_flight": 0,
+        }
+        for dim, seen in _suspects(usage, self.requests, self.in_flight).items():
+            changes[dim] = min(changes[dim], max(1, seen - 1))
+            changes |= {f"failed_{dim}": seen, f"failed_{dim}_at": now}
+            changes[f"wait_{dim}_s"] = PROBE_AGAIN_S
+        return replace(self, **changes)  # type: ignore[arg-type]
 
     def _failed_probe(self, dim: str, now: float) -> dict[str, float]:
         level, failed_at = self._level(dim), getattr(self, f"failed_{dim}_at")
@@ -201,7 +233,25 @@ class LearnedLimit:
         return cls(**values)  # type: ignore[arg-type]
 
 
+def _suspects(usage: Usage | None, requests: int, in_flight: int) -> dict[str, int]:
+    """The dimensions a refused request saw most used, with what it saw (1 never fails)."""
+    if usage is None:
+        return {}
+    seen = {REQUESTS: usage[0], IN_FLIGHT: usage[1]}
+    ratios = {
+        dim: seen[dim] / level
+        for dim, level in ((REQUESTS, requests), (IN_FLIGHT, in_flight))
+        if seen[dim] >= 2
+    }
+    if not ratios:
+        return {}
+    top = max(ratios.values())
+    return {dim: seen[dim] for dim, ratio in ratios.items() if ratio >= top}
+
+
 _INTS = {
+    "ceiling_requests",
+    "ceiling_in_flight",
     "requests",
     "in_flight",
     "good_requests",

@@ -18,16 +18,16 @@ class SharedLimitBackend(LearnedLimits, Protocol):
     obey it and answer it, so every worker follows a change at its next request.
     """
 
-    async def try_start(self, pool: str, requests: int, window_s: float) -> tuple[float, int]:
-        """Record a start and return 0, or how many seconds to wait before asking again; and
-        the pool's learned starts per window (at most `requests`)."""
+    async def try_start(self, pool: str, requests: int, window_s: float) -> tuple[float, int, int]:
+        """Record a start and return 0, or how many seconds to wait before asking again; the
+        pool's learned starts per window (at most `requests`); the starts in the window now."""
         ...
 
     async def acquire_slot(
         self, pool: str, holder: str, in_flight: int, ttl_s: float
-    ) -> tuple[bool, int]:
-        """Take one of the in-flight slots for `holder` (until `ttl_s` at the latest); and the
-        pool's learned in-flight limit (at most `in_flight`)."""
+    ) -> tuple[bool, int, int]:
+        """Take one of the in-flight slots for `holder` (until `ttl_s` at the latest); the
+        pool's learned in-flight limit (at most `in_flight`); the slots taken now."""
         ...
 
     async def refresh_slot(self, pool: str, holder: str, ttl_s: float) -> None:

@@ -29,16 +29,9 @@ from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
 
-from cco_enrich.registries.adaptive import (
-    MIN_EPOCH_S,
-    RECOVER_EVERY_S,
-    Cap,
-    LearnedLimit,
-    LearnedLimits,
-    MemoryLearnedLimits,
-    announced_limits,
-)
+from cco_enrich.registries.adaptive import LearnedLimits, MemoryLearnedLimits, Usage
 from cco_enrich.registries.backend import SharedLimitBackend
+from cco_enrich.registries.learner import Learner
 from cco_enrich.registries.pools import PoolLimit, PoolLimits
 from cco_enrich.registries.slots import REQUEST_PRIORITY, PrioritySlots
 
@@ -52,22 +45,22 @@ SHARED_SLOT_TTL_S = 6.0
 that dies mid-request (SIGKILL, OOM) blocks the pool's slot for at most this long."""
 MIN_GRACE_S = 1.0
 """An abandoned request keeps its slot at least this long (else twice the pool's p90 latency)."""
-LATENCY_SAMPLES = 64
-OVERLOAD_STATUSES = {429: "429", 503: "503"}
-CLEAN_STATUSES = frozenset({200, 404})
 
 
 @dataclass(slots=True)
-class _Held:
-    """One request's claim on the pool: its local slot, its shared slot, when it started."""
+class Claim:
+    """One request's claim on a pool: its slots (local, shared), when it started, and what the
+    pool was using then (what a 429 on it says about the real limit)."""
 
     started_at: float
     holder: str | None = None
     keeper: asyncio.Task[None] | None = None
     used: bool = field(default=False)
+    usage: Usage = (1, 1)
+    """(starts in the window, requests in flight) at its start, itself included; fleet-wide."""
 
 
-_RESERVED: contextvars.ContextVar[tuple[PoolLimiter, _Held] | None] = contextvars.ContextVar(
+_RESERVED: contextvars.ContextVar[tuple[PoolLimiter, Claim] | None] = contextvars.ContextVar(
     "reserved_start", default=None
 )
 
@@ -88,9 +81,7 @@ class PoolLimiter:
     ) -> None:
         self.name = name
         self.min_grace_s = min_grace_s
-        self._clock = clock
         self.shared = shared
-        self.learned_limits: LearnedLimits = shared or MemoryLearnedLimits(clock)
         self.margin_s = margin_s
         self.slot_ttl_s = slot_ttl_s
         self.started = 0
@@ -98,7 +89,6 @@ class PoolLimiter:
         """Requests running now (an abandoned one that keeps its slot is not counted)."""
         self._ceiling = ceiling
         self._limit = ceiling
-        self._advertised = (0, 0)
         self._bucket = AsyncLimiter(1, ceiling.window_s / ceiling.requests)
         self._sent: deque[float] = deque()
         self._slots = PrioritySlots(ceiling.in_flight)
@@ -106,8 +96,8 @@ class PoolLimiter:
         self._starts_open = asyncio.Event()
         self._starts_open.set()
         self._paused_until = 0.0
-        self._latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)
-        self._recover_tried_at = -RECOVER_EVERY_S
+        store: LearnedLimits = shared or MemoryLearnedLimits(clock)
+        self.learner = Learner(name, ceiling, store, clock=clock, on_change=self._apply)
         self._background: set[asyncio.Task[None]] = set()
 
     @property
@@ -125,92 +115,38 @@ class PoolLimiter:
         """Slots taken: requests running and abandoned ones still keeping theirs."""
         return self._slots.used
 
-    @property
-    def cap(self) -> Cap:
-        return Cap(self._ceiling.requests, self._ceiling.window_s, self._ceiling.in_flight)
-
     def set_ceiling(self, ceiling: PoolLimit) -> None:
         """Change the configured limit; the limit in force follows at once."""
         self._ceiling = ceiling
+        self.learner.ceiling = ceiling
         self._apply(ceiling.requests, ceiling.in_flight)
 
     async def register(self) -> None:
         """Publish the ceiling (shared backend) and start from the fleet's learned limit."""
         if self.shared is not None:
             await self.shared.register_ceiling(self.name, self._ceiling)
-        self._follow(await self.learned_limits.learned(self.name))
-
-    # -- learning ---------------------------------------------------------------------------
-
-    @property
-    def latency_p90_s(self) -> float:
-        """The 90th percentile of the recent requests' durations (0 before any)."""
-        if not self._latencies:
-            return 0.0
-        ordered = sorted(self._latencies)
-        return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+        await self.learner.start()
 
     @property
     def epoch_s(self) -> float:
-        """At most one decrease per epoch: about one window or one latency."""
-        return max(MIN_EPOCH_S, min(self._ceiling.window_s, 10.0), self.latency_p90_s)
+        return self.learner.epoch_s
 
     @property
     def grace_s(self) -> float:
         """How long an abandoned request keeps its slot: twice the p90 latency, at least 1 s."""
-        return max(self.min_grace_s, 2 * self.latency_p90_s)
+        return max(self.min_grace_s, 2 * self.learner.latency_p90_s)
 
-    async def answered(self, status: int) -> None:
+    async def answered(self, status: int, claim: Claim | None = None) -> None:
         """Learn from one answer: 429 and 503 lower the limit, clean answers raise it in time."""
-        if status in OVERLOAD_STATUSES:
-            await self.overloaded(OVERLOAD_STATUSES[status])
-        elif status in CLEAN_STATUSES:
-            await self._recover()
+        await self.learner.answered(status, claim.usage if claim is not None else None)
 
     async def overloaded(self, reason: str) -> None:
         """A 429, a 503 or a timeout: the pool's learned limit drops (once per epoch)."""
-        cap, epoch_s = self.cap, self.epoch_s
-
-        def decrease(current: LearnedLimit | None, now: float) -> LearnedLimit | None:
-            state = (current or LearnedLimit.at(cap, now)).capped(cap)
-            return state.decreased(cap, now, epoch_s=epoch_s, reason=reason)
-
-        self._follow(await self.learned_limits.update_learned(self.name, decrease))
-
-    async def _recover(self) -> None:
-        now = self._clock()
-        ceiling = (self._ceiling.requests, self._ceiling.in_flight)
-        top = [min(c, a or c) for c, a in zip(ceiling, self._advertised, strict=True)]
-        at_top = self._limit.requests >= top[0] and self._limit.in_flight >= top[1]
-        if at_top or now - self._recover_tried_at < RECOVER_EVERY_S / 2:
-            return
-        self._recover_tried_at = now
-        cap = self.cap
-
-        def increase(current: LearnedLimit | None, now: float) -> LearnedLimit | None:
-            return None if current is None else current.capped(cap).increased(cap, now)
-
-        self._follow(await self.learned_limits.update_learned(self.name, increase))
+        await self.learner.overloaded(reason)
 
     async def observe(self, headers: Mapping[str, str]) -> None:
         """Follow x-rate-limit-limit, x-rate-limit-interval and x-concurrency-limit when sent."""
-        announced = announced_limits(headers, self._ceiling.window_s)
-        if announced == (0, 0) or announced == self._advertised:
-            return
-        self._advertised = announced
-        cap = self.cap
-
-        def announce(current: LearnedLimit | None, now: float) -> LearnedLimit | None:
-            state = current or LearnedLimit.at(cap, now)
-            return state.announced(cap, now, *announced)
-
-        self._follow(await self.learned_limits.update_learned(self.name, announce))
-
-    def _follow(self, learned: LearnedLimit | None) -> None:
-        if learned is None:
-            self._apply(self._ceiling.requests, self._ceiling.in_flight)
-        else:
-            self._apply(learned.requests, learned.in_flight)
+        await self.learner.observe(headers)
 
     def _apply(self, requests: int, in_flight: int) -> None:
         """Put a learned limit (capped by the ceiling) in force; waiting requests follow."""
@@ -236,6 +172,7 @@ class PoolLimiter:
             self._bucket = AsyncLimiter(1, limit.window_s / limit.requests)
         self._limit = limit
         self._slots.resize(limit.in_flight)
+        self.learner.following(limit.requests, limit.in_flight)
 
     # -- starts -----------------------------------------------------------------------------
 
@@ -256,7 +193,7 @@ class PoolLimiter:
         self._starts_open.set()
 
     @asynccontextmanager
-    async def slot(self, *, timeout_s: float | None = None) -> AsyncIterator[None]:
+    async def slot(self, *, timeout_s: float | None = None) -> AsyncIterator[Claim]:
         """Wait for an in-flight slot and a start; hold the slot until the block ends.
 
         Cancelled inside the block, the request is abandoned: its slot stays taken until it
@@ -269,22 +206,22 @@ class PoolLimiter:
         else:
             held = await self._acquire()
         try:
-            yield
+            yield held
         except asyncio.CancelledError:
             self._abandon(held, timeout_s)
             raise
         except BaseException:
             await self._release(held)
             raise
-        self._latencies.append(asyncio.get_running_loop().time() - held.started_at)
+        self.learner.latencies.append(asyncio.get_running_loop().time() - held.started_at)
         await self._release(held)
 
-    async def reserve(self) -> _Held:
+    async def reserve(self) -> Claim:
         """A start granted now for a request not built yet; hand it on with `using()`."""
         return await self._acquire()
 
     @asynccontextmanager
-    async def using(self, held: _Held) -> AsyncIterator[None]:
+    async def using(self, held: Claim) -> AsyncIterator[None]:
         """The first `slot()` of this pool inside the block takes the reserved start."""
         token = _RESERVED.set((self, held))
         try:
@@ -295,15 +232,15 @@ class PoolLimiter:
                 held.used = True
                 await self._release(held)
 
-    async def _acquire(self) -> _Held:
+    async def _acquire(self) -> Claim:
         await self._slots.acquire()
         try:
-            holder = await self._acquire_shared_slot()
+            holder, in_flight = await self._acquire_shared_slot()
             keeper = (
                 asyncio.create_task(self._keep_shared_slot(holder)) if holder is not None else None
             )
             try:
-                await self._wait_for_start()
+                starts = await self._wait_for_start()
             except BaseException:
                 await self._give_back_shared(holder, keeper)
                 raise
@@ -311,9 +248,10 @@ class PoolLimiter:
             self._slots.release()
             raise
         self.active += 1
-        return _Held(asyncio.get_running_loop().time(), holder, keeper)
+        usage = (starts, max(in_flight, self._slots.used))
+        return Claim(asyncio.get_running_loop().time(), holder, keeper, usage=usage)
 
-    async def _release(self, held: _Held) -> None:
+    async def _release(self, held: Claim) -> None:
         try:
             await self._give_back_shared(held.holder, held.keeper)
         finally:
@@ -329,7 +267,7 @@ class PoolLimiter:
             # Shielded: a cancelled request must still hand its slot back (else: ttl).
             await asyncio.shield(self.shared.release_slot(self.name, holder))
 
-    def _abandon(self, held: _Held, timeout_s: float | None) -> None:
+    def _abandon(self, held: Claim, timeout_s: float | None) -> None:
         """The upstream still serves it: keep its slot until it would have ended."""
         self.active -= 1
         loop = asyncio.get_running_loop()
@@ -347,18 +285,19 @@ class PoolLimiter:
             task.add_done_callback(self._background.discard)
         loop.call_later(hold_s, self._slots.release)
 
-    async def _acquire_shared_slot(self) -> str | None:
+    async def _acquire_shared_slot(self) -> tuple[str | None, int]:
+        """A shared slot's holder id, and how many the fleet has in flight with it."""
         if self.shared is None:
-            return None
+            return None, 0
         holder = uuid.uuid4().hex
         while True:
-            acquired, learned = await self.shared.acquire_slot(
+            acquired, learned, in_flight = await self.shared.acquire_slot(
                 self.name, holder, self._ceiling.in_flight, self.slot_ttl_s
             )
             if learned != self._limit.in_flight:
                 self._apply(self._limit.requests, learned)
             if acquired:
-                return holder
+                return holder, in_flight
             await asyncio.sleep(SHARED_POLL_S)
 
     async def _keep_shared_slot(self, holder: str) -> None:
@@ -368,15 +307,17 @@ class PoolLimiter:
             with contextlib.suppress(Exception):  # a missed refresh only shortens the slot
                 await self.shared.refresh_slot(self.name, holder, self.slot_ttl_s)
 
-    async def _wait_for_start(self) -> None:
+    async def _wait_for_start(self) -> int:
+        """Wait for a start; how many starts the window holds with it (fleet-wide if shared)."""
         loop = asyncio.get_running_loop()
         async with self._start_lock:
             await self._bucket.acquire()
+            starts = 0
             while True:
                 await self._starts_open.wait()
                 delay = max(self._paused_until - loop.time(), self._window_wait(loop.time()))
                 if delay <= 0 and self.shared is not None:
-                    delay, learned = await self.shared.try_start(
+                    delay, learned, starts = await self.shared.try_start(
                         self.name, self._ceiling.requests, self._limit.window_s + self.margin_s
                     )
                     if learned != self._limit.requests:
@@ -386,6 +327,7 @@ class PoolLimiter:
                 await asyncio.sleep(max(delay, 0.0))
             self._sent.append(loop.time())
             self.started += 1
+            return max(starts, len(self._sent))
 
     def _window_wait(self, now: float) -> float:
         """Seconds until one more start keeps every window at N starts or fewer."""

@@ -28,14 +28,15 @@ from cco_enrich.registries.pools import PoolLimit
 from cco_enrich.store.keys import LEARNED_KEY, LIMIT_POOLS_KEY, PAUSE_KEY, RATE_KEY, SLOTS_KEY
 
 # KEYS: starts, pause, learned. ARGV: ceiling requests, window in microseconds, member suffix.
-# Returns {0, learned requests} after recording a start, else {microseconds to wait, learned}.
+# Returns {0, learned requests, starts in the window} after recording a start, else
+# {microseconds to wait, learned, starts in the window}.
 _TRY_START = """
 local requests = tonumber(ARGV[1])
 local learned = tonumber(redis.call('HGET', KEYS[3], 'requests') or requests)
 requests = math.max(1, math.min(requests, learned))
 local pause_ms = redis.call('PTTL', KEYS[2])
 if pause_ms > 0 then
-  return {pause_ms * 1000, requests}
+  return {pause_ms * 1000, requests, 0}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -45,14 +46,14 @@ local count = redis.call('ZCARD', KEYS[1])
 if count < requests then
   redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
-  return {0, requests}
+  return {0, requests, count + 1}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], count - requests, count - requests, 'WITHSCORES')
-return {math.max(1, tonumber(oldest[2]) + window - now + 1), requests}
+return {math.max(1, tonumber(oldest[2]) + window - now + 1), requests, count}
 """
 
 # KEYS: slots, learned. ARGV: ceiling in flight, ttl in microseconds, holder id.
-# Returns {1 when acquired else 0, learned in-flight limit}.
+# Returns {1 when acquired else 0, learned in-flight limit, slots taken}.
 _ACQUIRE_SLOT = """
 local limit = tonumber(ARGV[1])
 local learned = tonumber(redis.call('HGET', KEYS[2], 'in_flight') or limit)
@@ -61,12 +62,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local ttl = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < limit then
+local taken = redis.call('ZCARD', KEYS[1])
+if taken < limit then
   redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], math.ceil(ttl / 1000) + 1000)
-  return {1, limit}
+  return {1, limit, taken + 1}
 end
-return {0, limit}
+return {0, limit, taken}
 """
 
 # KEYS: slots. ARGV: ttl in microseconds, holder id. Sets a held slot's expiry to now + ttl (XX:
@@ -104,10 +106,11 @@ class RedisLimitBackend:
         self._member = uuid.uuid4().hex
         self._counter = 0
 
-    async def try_start(self, pool: str, requests: int, window_s: float) -> tuple[float, int]:
-        """Record a start and return 0, or how many seconds to wait; and the learned N."""
+    async def try_start(self, pool: str, requests: int, window_s: float) -> tuple[float, int, int]:
+        """Record a start and return 0, or how many seconds to wait; the learned N; the starts
+        in the window."""
         self._counter += 1
-        wait_us, learned = await self._try_start(
+        wait_us, learned, starts = await self._try_start(
             keys=[
                 RATE_KEY.format(pool=pool),
                 PAUSE_KEY.format(pool=pool),
@@ -115,17 +118,18 @@ class RedisLimitBackend:
             ],
             args=[requests, math.ceil(window_s * 1_000_000), f"{self._member}:{self._counter}"],
         )
-        return int(wait_us) / 1_000_000, int(learned)
+        return int(wait_us) / 1_000_000, int(learned), int(starts)
 
     async def acquire_slot(
         self, pool: str, holder: str, in_flight: int, ttl_s: float
-    ) -> tuple[bool, int]:
-        """Take one of the in-flight slots for `holder`, held for `ttl_s` at the most."""
-        acquired, learned = await self._acquire_slot(
+    ) -> tuple[bool, int, int]:
+        """Take one of the in-flight slots for `holder`, held for `ttl_s` at the most; the
+        learned C; the slots taken."""
+        acquired, learned, taken = await self._acquire_slot(
             keys=[SLOTS_KEY.format(pool=pool), LEARNED_KEY.format(pool=pool)],
             args=[in_flight, math.ceil(ttl_s * 1_000_000), holder],
         )
-        return bool(int(acquired)), int(learned)
+        return bool(int(acquired)), int(learned), int(taken)
 
     async def refresh_slot(self, pool: str, holder: str, ttl_s: float) -> None:
         """Keep `holder`'s slot for `ttl_s` from now."""

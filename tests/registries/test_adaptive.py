@@ -230,3 +230,46 @@ async def test_a_reserved_start_nobody_takes_gives_the_slot_back() -> None:
     async with limiter.using(held):
         assert limiter.in_flight == 1
     assert (limiter.in_flight, limiter.active) == (0, 0)
+
+
+def test_a_refused_request_points_at_the_limit_it_saw_most_used() -> None:
+    """doi.org really allows 2 in flight: a 429 on a request that saw 3 in flight (and 3 starts
+    of our 10 per second) lowers the concurrency below 3 and remembers 3 failed."""
+    cap = Cap(requests=10, window_s=1.0, in_flight=5)
+    state = LearnedLimit.at(cap, 0.0)
+    lowered = state.decreased(cap, 1.0, epoch_s=1.0, reason="429", usage=(3, 3))
+    assert lowered is not None
+    assert (lowered.requests, lowered.in_flight) == (5, 2)
+    assert (lowered.failed_requests, lowered.failed_in_flight) == (0, 3)
+    # recovery steps the rate, and leaves the concurrency that failed alone for a while
+    later = lowered
+    for n in range(1, 4):
+        stepped = later.increased(cap, 1.0 + n * RECOVER_EVERY_S)
+        assert stepped is not None
+        later = stepped
+    assert (later.requests, later.in_flight) == (8, 2)
+
+
+def test_a_refused_request_alone_in_flight_blames_the_rate() -> None:
+    cap = Cap(requests=3, window_s=1.0, in_flight=3)
+    lowered = LearnedLimit.at(cap, 0.0).decreased(cap, 1.0, epoch_s=1, reason="429", usage=(3, 1))
+    assert lowered is not None
+    assert (lowered.requests, lowered.in_flight, lowered.failed_requests) == (2, 2, 3)
+
+
+async def test_the_limiter_hands_what_a_request_saw_to_the_decrease() -> None:
+    limiter = PoolLimiter("doi-org", PoolLimit(10, 1.0, 5), margin_s=0.0)
+    release = asyncio.Event()
+
+    async def request() -> None:
+        async with limiter.slot():
+            await release.wait()
+
+    holders = [asyncio.create_task(request()) for _ in range(2)]
+    await asyncio.sleep(0.25)
+    async with limiter.slot() as claim:
+        assert claim.usage == (3, 3)
+        await limiter.answered(429, claim)
+    release.set()
+    await asyncio.gather(*holders)
+    assert (limiter.limit.requests, limiter.limit.in_flight) == (5, 2)

@@ -91,8 +91,8 @@ async def test_each_worker_alone_would_have_gone_faster(redis: Redis, second_red
 
 async def test_a_dead_workers_slot_comes_back_after_its_ttl(redis: Redis) -> None:
     backend = RedisLimitBackend(redis)
-    assert await backend.acquire_slot("doi-cn", "dead-worker", 1, ttl_s=0.1) == (True, 1)
-    assert await backend.acquire_slot("doi-cn", "live-worker", 1, ttl_s=5) == (False, 1)
+    assert await backend.acquire_slot("doi-cn", "dead-worker", 1, ttl_s=0.1) == (True, 1, 1)
+    assert await backend.acquire_slot("doi-cn", "live-worker", 1, ttl_s=5) == (False, 1, 1)
     await asyncio.sleep(0.12)
     assert (await backend.acquire_slot("doi-cn", "live-worker", 1, ttl_s=5))[0]
     await backend.release_slot("doi-cn", "live-worker")
@@ -101,8 +101,9 @@ async def test_a_dead_workers_slot_comes_back_after_its_ttl(redis: Redis) -> Non
 
 async def test_try_start_answers_how_long_to_wait(redis: Redis) -> None:
     backend = RedisLimitBackend(redis)
-    assert [await backend.try_start("p", 2, 0.5) for _ in range(2)] == [(0.0, 2), (0.0, 2)]
-    wait_s, _ = await backend.try_start("p", 2, 0.5)
+    assert [await backend.try_start("p", 2, 0.5) for _ in range(2)] == [(0.0, 2, 1), (0.0, 2, 2)]
+    wait_s, _, starts = await backend.try_start("p", 2, 0.5)
+    assert starts == 2
     assert 0.4 < wait_s <= 0.5
 
 
