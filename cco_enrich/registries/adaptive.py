@@ -109,15 +109,28 @@ class LearnedLimit:
         return requests, in_flight
 
     def decreased(
-        self, cap: Cap, now: float, *, epoch_s: float, reason: str, usage: Usage | None = None
+        self,
+        cap: Cap,
+        now: float,
+        *,
+        reason: str,
+        epoch_s: float,
+        usage: Usage | None = None,
+        known_ok: Usage = (0, 0),
+        started_ago_s: float | None = None,
     ) -> LearnedLimit | None:
-        """After a 429, a 503 or a timeout; None within the epoch of the last decrease.
+        """After a 429, a 503 or a timeout; None when it says nothing new.
 
         Args:
-            usage: what the failing request saw at its start, when known: the dimension it saw
-                most used is the likely culprit (see `_halved`).
+            usage: what the refused request saw at its start. The dimension where it saw more
+                than any clean answer (`known_ok`) is to blame (both, when both or neither).
+            started_ago_s: how long ago the refused request started: one admitted before the
+                last decrease says nothing new. Without it, one decrease per `epoch_s`.
         """
-        if now - self.decreased_at < epoch_s:
+        if started_ago_s is not None:
+            if now - started_ago_s <= self.decreased_at:
+                return None
+        elif now - self.decreased_at < epoch_s:
             return None
         above_good = {
             dim: bool(getattr(self, f"good_{dim}")) and self._level(dim) > self._good(dim)
@@ -131,23 +144,21 @@ class LearnedLimit:
                     changes |= self._failed_probe(dim, now)
             new = replace(self, **changes)  # type: ignore[arg-type]
         else:
-            new = self._halved(now, usage)
+            new = self._lowered(now, usage, known_ok)
         return replace(new, decreased_at=now, changed_at=now, reason=reason).capped(cap)
 
-    def _halved(self, now: float, usage: Usage | None) -> LearnedLimit:
-        """Both halved. The upstream refused a request that saw `usage`: at least one of the two
-        is over its real limit. The one it saw most used (relative to ours) is also held below
-        what it saw, and that level is remembered as one that failed."""
-        changes: dict[str, float] = {
-            REQUESTS: max(1, math.ceil(self.requests * DECREASE_FACTOR)),
-            IN_FLIGHT: max(1, math.ceil(self.in_flight * DECREASE_FACTOR)),
-            "good_requests": 0,
-            "good_in_flight": 0,
-        }
-        for dim, seen in _suspects(usage, self.requests, self.in_flight).items():
-            changes[dim] = min(changes[dim], max(1, seen - 1))
-            changes |= {f"failed_{dim}": seen, f"failed_{dim}_at": now}
-            changes[f"wait_{dim}_s"] = PROBE_AGAIN_S
+    def _lowered(self, now: float, usage: Usage | None, known_ok: Usage) -> LearnedLimit:
+        """Halve the dimensions to blame, and keep them below what the refused request saw
+        (remembered as a level that failed); without usage, halve both."""
+        changes: dict[str, float] = {"good_requests": 0, "good_in_flight": 0}
+        for dim, seen in _to_blame(usage, known_ok).items():
+            halved = max(1, math.ceil(self._level(dim) * DECREASE_FACTOR))
+            if seen:
+                changes[dim] = min(halved, max(1, seen - 1))
+                changes |= {f"failed_{dim}": seen, f"failed_{dim}_at": now}
+                changes[f"wait_{dim}_s"] = PROBE_AGAIN_S
+            else:
+                changes[dim] = halved
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def _failed_probe(self, dim: str, now: float) -> dict[str, float]:
@@ -233,20 +244,18 @@ class LearnedLimit:
         return cls(**values)  # type: ignore[arg-type]
 
 
-def _suspects(usage: Usage | None, requests: int, in_flight: int) -> dict[str, int]:
-    """The dimensions a refused request saw most used, with what it saw (1 never fails)."""
+def _to_blame(usage: Usage | None, known_ok: Usage) -> dict[str, int]:
+    """Dimension -> what the refused request saw there (0: not known).
+
+    A count of 1 never fails, and a count a clean answer also saw is fine: what is left is to
+    blame. If nothing is left (the upstream's limit itself moved), both are.
+    """
     if usage is None:
-        return {}
-    seen = {REQUESTS: usage[0], IN_FLIGHT: usage[1]}
-    ratios = {
-        dim: seen[dim] / level
-        for dim, level in ((REQUESTS, requests), (IN_FLIGHT, in_flight))
-        if seen[dim] >= 2
-    }
-    if not ratios:
-        return {}
-    top = max(ratios.values())
-    return {dim: seen[dim] for dim, ratio in ratios.items() if ratio >= top}
+        return {REQUESTS: 0, IN_FLIGHT: 0}
+    seen = dict(zip((REQUESTS, IN_FLIGHT), usage, strict=True))
+    ok = dict(zip((REQUESTS, IN_FLIGHT), known_ok, strict=True))
+    blamed = {dim: n for dim, n in seen.items() if n >= 2 and n > ok[dim]}
+    return blamed or {REQUESTS: 0, IN_FLIGHT: 0}
 
 
 _INTS = {

@@ -22,6 +22,8 @@ from cco_enrich.registries.adaptive import (
 from cco_enrich.registries.pools import PoolLimit
 
 LATENCY_SAMPLES = 64
+KNOWN_OK_FOR_S = 60.0
+"""How long the usage a clean answer saw counts as known to work."""
 OVERLOAD_STATUSES = {429: "429", 503: "503"}
 CLEAN_STATUSES = frozenset({200, 404})
 
@@ -47,6 +49,9 @@ class Learner:
         self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self._recover_tried_at = -RECOVER_EVERY_S
         self._current = (ceiling.requests, ceiling.in_flight)
+        self.known_ok: Usage = (0, 0)
+        """The most (starts in the window, in flight) a clean answer saw lately."""
+        self._known_ok_since = 0.0
 
     @property
     def cap(self) -> Cap:
@@ -73,20 +78,41 @@ class Learner:
         """Start from the learned limit the store has (a restarted worker: the fleet's)."""
         self._follow(await self.store.learned(self.name))
 
-    async def answered(self, status: int, usage: Usage | None = None) -> None:
+    async def answered(
+        self, status: int, usage: Usage | None = None, started_ago_s: float | None = None
+    ) -> None:
         """429 and 503 lower the limit; clean answers raise it in time."""
         if status in OVERLOAD_STATUSES:
-            await self.overloaded(OVERLOAD_STATUSES[status], usage)
+            await self.overloaded(OVERLOAD_STATUSES[status], usage, started_ago_s)
         elif status in CLEAN_STATUSES:
+            if usage is not None:
+                self._saw_clean(usage)
             await self._recover()
 
-    async def overloaded(self, reason: str, usage: Usage | None = None) -> None:
-        """A 429, a 503 or a timeout: the learned limit drops (once per epoch)."""
-        cap, epoch_s = self.cap, self.epoch_s
+    def _saw_clean(self, usage: Usage) -> None:
+        now = self.clock()
+        if now - self._known_ok_since > KNOWN_OK_FOR_S:
+            self.known_ok, self._known_ok_since = (0, 0), now
+        self.known_ok = (max(self.known_ok[0], usage[0]), max(self.known_ok[1], usage[1]))
+
+    async def overloaded(
+        self, reason: str, usage: Usage | None = None, started_ago_s: float | None = None
+    ) -> None:
+        """A 429, a 503 or a timeout: the learned limit drops, unless the request was admitted
+        before the last decrease (or, without that, within an epoch of it)."""
+        cap, epoch_s, known_ok = self.cap, self.epoch_s, self.known_ok
 
         def decrease(current: LearnedLimit | None, now: float) -> LearnedLimit | None:
             state = (current or LearnedLimit.at(cap, now)).capped(cap)
-            return state.decreased(cap, now, epoch_s=epoch_s, reason=reason, usage=usage)
+            return state.decreased(
+                cap,
+                now,
+                reason=reason,
+                epoch_s=epoch_s,
+                usage=usage,
+                known_ok=known_ok,
+                started_ago_s=started_ago_s,
+            )
 
         self._follow(await self.store.update_learned(self.name, decrease))
 

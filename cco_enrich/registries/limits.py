@@ -138,7 +138,11 @@ class PoolLimiter:
 
     async def answered(self, status: int, claim: Claim | None = None) -> None:
         """Learn from one answer: 429 and 503 lower the limit, clean answers raise it in time."""
-        await self.learner.answered(status, claim.usage if claim is not None else None)
+        if claim is None:
+            await self.learner.answered(status)
+            return
+        started_ago_s = asyncio.get_running_loop().time() - claim.started_at
+        await self.learner.answered(status, claim.usage, started_ago_s)
 
     async def overloaded(self, reason: str) -> None:
         """A 429, a 503 or a timeout: the pool's learned limit drops (once per epoch)."""

@@ -232,29 +232,42 @@ async def test_a_reserved_start_nobody_takes_gives_the_slot_back() -> None:
     assert (limiter.in_flight, limiter.active) == (0, 0)
 
 
-def test_a_refused_request_points_at_the_limit_it_saw_most_used() -> None:
-    """doi.org really allows 2 in flight: a 429 on a request that saw 3 in flight (and 3 starts
-    of our 10 per second) lowers the concurrency below 3 and remembers 3 failed."""
+def test_a_429_blames_what_no_clean_answer_saw() -> None:
+    """doi.org really allows 5/s and 2 in flight; clean answers saw 5 starts and 2 in flight."""
     cap = Cap(requests=10, window_s=1.0, in_flight=5)
-    state = LearnedLimit.at(cap, 0.0)
-    lowered = state.decreased(cap, 1.0, epoch_s=1.0, reason="429", usage=(3, 3))
-    assert lowered is not None
-    assert (lowered.requests, lowered.in_flight) == (5, 2)
-    assert (lowered.failed_requests, lowered.failed_in_flight) == (0, 3)
-    # recovery steps the rate, and leaves the concurrency that failed alone for a while
-    later = lowered
-    for n in range(1, 4):
-        stepped = later.increased(cap, 1.0 + n * RECOVER_EVERY_S)
-        assert stepped is not None
-        later = stepped
-    assert (later.requests, later.in_flight) == (8, 2)
+    ok = (5, 2)
+    first = LearnedLimit.at(cap, 0.0).decreased(
+        cap, 1.0, reason="429", epoch_s=1, usage=(6, 2), known_ok=ok, started_ago_s=0.01
+    )
+    assert first is not None
+    assert (first.requests, first.in_flight, first.failed_requests) == (5, 5, 6)
+    # a request admitted before that decrease says nothing new...
+    assert (
+        first.decreased(cap, 1.2, reason="429", epoch_s=1, usage=(6, 3), started_ago_s=0.5) is None
+    )
+    # ...one admitted after it does: now the concurrency is to blame
+    second = first.decreased(
+        cap, 1.3, reason="429", epoch_s=1, usage=(5, 3), known_ok=ok, started_ago_s=0.1
+    )
+    assert second is not None
+    assert (second.requests, second.in_flight, second.failed_in_flight) == (5, 2, 3)
+    # both levels just above drew a 429: recovery leaves them alone for a while
+    clean = second.increased(cap, 1.4 + RECOVER_EVERY_S)
+    assert clean is not None
+    assert (clean.requests, clean.in_flight, clean.good_requests) == (5, 2, 5)
+    assert clean.increased(cap, 1.3 + 5 * RECOVER_EVERY_S) is None
+    probe = clean.increased(cap, 1.3 + PROBE_AGAIN_S)
+    assert probe is not None
+    assert (probe.requests, probe.in_flight) == (6, 2)
 
 
 def test_a_refused_request_alone_in_flight_blames_the_rate() -> None:
     cap = Cap(requests=3, window_s=1.0, in_flight=3)
-    lowered = LearnedLimit.at(cap, 0.0).decreased(cap, 1.0, epoch_s=1, reason="429", usage=(3, 1))
+    lowered = LearnedLimit.at(cap, 0.0).decreased(
+        cap, 1.0, reason="429", epoch_s=1, usage=(3, 1), started_ago_s=0.01
+    )
     assert lowered is not None
-    assert (lowered.requests, lowered.in_flight, lowered.failed_requests) == (2, 2, 3)
+    assert (lowered.requests, lowered.in_flight, lowered.failed_requests) == (2, 3, 3)
 
 
 async def test_the_limiter_hands_what_a_request_saw_to_the_decrease() -> None:
@@ -272,4 +285,5 @@ async def test_the_limiter_hands_what_a_request_saw_to_the_decrease() -> None:
         await limiter.answered(429, claim)
     release.set()
     await asyncio.gather(*holders)
-    assert (limiter.limit.requests, limiter.limit.in_flight) == (5, 2)
+    # nothing clean seen yet: both are to blame, each kept below what the request saw
+    assert (limiter.limit.requests, limiter.limit.in_flight) == (2, 2)
