@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -178,6 +179,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["stack"] = stack
     if ctx.get(OWN_SIGNALS):
         _install_signal_handlers(ctx, settings.stop_grace_s)
+    # What start-up built (modules, schemas, clients) lives as long as the worker: frozen, it is
+    # no longer rescanned by every full collection, whose cost otherwise grows with a session.
+    gc.freeze()
     ctx["running"] = set()
     ctx["heartbeat"] = asyncio.create_task(_worker_heartbeat(ctx))
     log.info("worker %s ready (crossref %s)", worker_id, settings.crossref_url)
