@@ -201,6 +201,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     stack: AsyncExitStack | None = ctx.get("stack")
     if stack:
         await stack.aclose()
+    gc.unfreeze()
 
 
 async def _worker_heartbeat(ctx: dict[str, Any]) -> None:
