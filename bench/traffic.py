@@ -148,43 +148,13 @@ def real_limit_below(
     """8: the stand-in enforces less than the service is configured for, and says nothing."""
     result = ScenarioResult("below", "8. A real limit below the configured one, no headers")
     cases = (
-        (
-            "Crossref list really 2/s, 2 in flight",
-            crossref,
-            {"polite-array": CROSSREF_BELOW},
-            {"enriched": len(crossref)},
-        ),
+        ("Crossref list really 2/s, 2 in flight", crossref, {"polite-array": CROSSREF_BELOW},
+         {"enriched": len(crossref)}),
         ("doi.org really 5/s, 2 in flight", mixed, {"doi.org": DOI_ORG_BELOW}, expected),
-    )
+    )  # fmt: skip
     try:
         for label, identifiers, real, want in cases:
-            enforced = DEFAULT_LIMITS | real
-            stack.set_policy(
-                limits={p: _triple(limit) for p, limit in enforced.items()}, limit_headers=False
-            )
-            stack.flush()
-            stack.restart_workers(1)
-            measured = measure(stack, identifiers, pool_limits(stack.settings) | real)
-            bound = lower_bound(identifiers, corpus, stack.settings, overrides=real)
-            one = cold_result("below", label, measured, bound, BELOW_TARGET, want)
-            up = measured.upstream
-            ratio = measured.run.wall_s / bound.total_s
-            result.figure(
-                f"{label}: wall / bound at the real limit",
-                f"{fmt_s(measured.run.wall_s)} / {fmt_s(bound.total_s)} = {ratio:.2f}",
-                f"<= {BELOW_TARGET}",
-                ratio <= BELOW_TARGET,
-            )
-            result.figure(
-                f"{label}: 429s",
-                str(up.too_many),
-                f"<= {BELOW_MAX_429}",
-                up.too_many <= BELOW_MAX_429,
-            )
-            outcomes = next(f for f in one.figures if f.label == "outcomes")
-            result.figure(f"{label}: outcomes", outcomes.value, outcomes.target, outcomes.passed)
-            result.tables.append(up.table(f"Requests per pool, {label}", bound, measured.offset_s))
-            result.notes.append(f"{label}: learned limits at the end: {_learned(stack)}.")
+            _below_case(stack, corpus, result, label, identifiers, real, want)
     finally:
         stack.set_policy(
             limits={p: _triple(limit) for p, limit in DEFAULT_LIMITS.items()}, limit_headers=True
@@ -194,6 +164,41 @@ def real_limit_below(
         "learn it from the first 429s and stay there."
     )
     return result
+
+
+def _below_case(
+    stack: BenchStack,
+    corpus: Corpus,
+    result: ScenarioResult,
+    label: str,
+    identifiers: list[str],
+    real: dict[str, PoolLimit],
+    want: dict[str, int],
+) -> None:
+    enforced = DEFAULT_LIMITS | real
+    stack.set_policy(
+        limits={p: _triple(limit) for p, limit in enforced.items()}, limit_headers=False
+    )
+    stack.flush()
+    stack.restart_workers(1)
+    measured = measure(stack, identifiers, pool_limits(stack.settings) | real)
+    bound = lower_bound(identifiers, corpus, stack.settings, overrides=real)
+    one = cold_result("below", label, measured, bound, BELOW_TARGET, want)
+    up = measured.upstream
+    ratio = measured.run.wall_s / bound.total_s
+    result.figure(
+        f"{label}: wall / bound at the real limit",
+        f"{fmt_s(measured.run.wall_s)} / {fmt_s(bound.total_s)} = {ratio:.2f}",
+        f"<= {BELOW_TARGET}",
+        ratio <= BELOW_TARGET,
+    )
+    result.figure(
+        f"{label}: 429s", str(up.too_many), f"<= {BELOW_MAX_429}", up.too_many <= BELOW_MAX_429
+    )
+    outcomes = next(f for f in one.figures if f.label == "outcomes")
+    result.figure(f"{label}: outcomes", outcomes.value, outcomes.target, outcomes.passed)
+    result.tables.append(up.table(f"Requests per pool, {label}", bound, measured.offset_s))
+    result.notes.append(f"{label}: learned limits at the end: {_learned(stack)}.")
 
 
 def _triple(limit: PoolLimit) -> list[object]:

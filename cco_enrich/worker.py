@@ -147,17 +147,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     store = SessionStore(
         redis, session_ttl_s=settings.session_ttl_s, small_session_max=settings.small_session_max
     )
-    registries = registries_from_settings(
-        settings,
-        http,
-        shared=RedisLimitBackend(redis) if settings.shared_limits else None,
-        prefix_cache=RedisPrefixCache(redis, ttl_s=settings.cache_ttl_s),
-    )
-    with contextlib.suppress(
-        *STORE_UNAVAILABLE_ERRORS
-    ):  # learned limits come with the first request
-        await registries.register_limits()
-    dispatcher = Dispatcher(registries)
+    registries, dispatcher = await _upstreams(settings, http, redis)
     stack.push_async_callback(dispatcher.aclose)
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     ctx["deps"] = Deps(
@@ -185,6 +175,21 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["running"] = set()
     ctx["heartbeat"] = asyncio.create_task(_worker_heartbeat(ctx))
     log.info("worker %s ready (crossref %s)", worker_id, settings.crossref_url)
+
+
+async def _upstreams(
+    settings: Settings, http: aiohttp.ClientSession, redis: Any
+) -> tuple[Registries, Dispatcher]:
+    """The registries (starting from the fleet's learned limits) and their shared batchers."""
+    registries = registries_from_settings(
+        settings,
+        http,
+        shared=RedisLimitBackend(redis) if settings.shared_limits else None,
+        prefix_cache=RedisPrefixCache(redis, ttl_s=settings.cache_ttl_s),
+    )
+    with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):  # else learned at the first request
+        await registries.register_limits()
+    return registries, Dispatcher(registries)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
