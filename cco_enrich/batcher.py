@@ -264,4 +264,7 @@ class SharedBatcher(Generic[K, R]):
                 if not ticket.cancelled:
                     shares.setdefault(ticket, []).append(entry.key)
         for ticket, keys in shares.items():
-            ticket.deliver(keys, self.part(result, keys))
+            try:
+                ticket.deliver(keys, self.part(result, keys))
+            except Exception:  # one session's bug must not stop the lane for every other
+                log.exception("%s: delivering a part of %d keys failed", self.name, len(keys))

@@ -304,14 +304,15 @@ class _Enrichment:
     # -- outcomes ---------------------------------------------------------------------------
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        assert self._group is not None
+        if self._group is None or self._done.is_set():
+            coro.close()  # the session is over: nothing is left to do for it
+            return
         self._group.create_task(coro)
 
     def _emit_soon(self, outcomes: Iterable[Outcome]) -> None:
         fresh = [o for o in outcomes if o.doi in self.pending]
-        if not fresh:
+        if not fresh or self._group is None:
             return
-        assert self._group is not None
         task = self._group.create_task(self._emit(fresh))
         # Counted until it ends (even cancelled before it ran): a clean stop waits for these.
         self.hub.delivering += 1

@@ -15,6 +15,7 @@ from cco_enrich.settings import Settings
 from cco_enrich.store import SessionStore, redis_settings
 from cco_enrich.worker import WorkerSettings, sweep_sessions
 from tests.conftest import RedisServer
+from tests.fakes import Recorder
 from tests.standin import Corpus, Policy, StandinServer, make_corpus
 
 pytestmark = pytest.mark.redis
@@ -285,3 +286,46 @@ async def test_a_stopping_worker_saves_the_batches_in_flight_before_handing_the_
     }
     assert 0 < len(saved) < len(corpus.works)
     assert served == saved
+
+
+async def test_sigterm_drains_and_then_stops_the_worker_s_main_task(
+    redis: ArqRedis, redis_server: RedisServer, standin: StandinServer
+) -> None:
+    """The worker's own SIGTERM handler: no new request starts, then arq's main task ends."""
+    import asyncio
+    import os
+    import signal
+
+    from cco_enrich.worker import OWN_SIGNALS
+
+    ctx: dict[str, Any] = {
+        "redis": redis,
+        "settings": _settings(redis_server, standin, stop_grace_s=2.0),
+        OWN_SIGNALS: True,
+    }
+    ready = asyncio.Event()
+
+    async def main_task() -> None:  # stands for arq's Worker.main, which runs on_startup
+        await WorkerSettings.on_startup(ctx)
+        ready.set()
+        await asyncio.Event().wait()
+
+    main = asyncio.create_task(main_task())
+    await ready.wait()
+    loop = asyncio.get_running_loop()
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        async with asyncio.timeout(5):
+            with pytest.raises(asyncio.CancelledError):
+                await main
+        assert ctx["deps"].stopping.is_set()
+        assert await ctx["stopper"] is True  # nothing was in flight
+        limiter = ctx["deps"].registries.limiters["crossref-list"]
+        waiting = asyncio.create_task(Recorder().request(limiter, 0.0))
+        await asyncio.sleep(0.05)
+        assert limiter.started == 0  # a stopping worker starts no new request
+        waiting.cancel()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await WorkerSettings.on_shutdown(ctx)
