@@ -430,3 +430,27 @@ async def test_without_optimism_nothing_goes_upstream_before_doi_org_answers(
     first_list = min(start for route, start, _ in upstreams.log if route == "crossref-list")
     ra_end = min(end for route, _, end in upstreams.log if route == "doi-ra")
     assert first_list >= ra_end
+
+
+@pytest.mark.parametrize("first", ["crossref", "doi.org"])
+async def test_a_doi_crossref_cannot_batch_is_asked_there_at_once_and_kept_only_if_it_is_crossref_s(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams, first: str
+) -> None:
+    """Comma DOIs need single look-ups: Crossref's answer counts only if doi.org names Crossref,
+    whichever of the two answers first."""
+    datacite_comma = DOI("10.5061/x,y")
+    crossref_gone = DOI("10.1000/gone,too")
+    upstreams.datacite[datacite_comma] = datacite_attributes(datacite_comma)
+    upstreams.agencies[crossref_gone] = "Crossref"
+    slow = "doi-ra" if first == "crossref" else "crossref-single"
+    upstreams.latency_s[slow] = 0.1
+    collect = Collector()
+    await enrich([COMMA, datacite_comma, crossref_gone], registries(http), collect)
+    outcomes = collect.by_doi
+    assert outcomes[COMMA].status is ResourceStatus.ENRICHED
+    work = outcomes[datacite_comma].work
+    assert work is not None
+    assert work.registry == "datacite"
+    assert outcomes[crossref_gone].error == "Crossref has no record of this DOI"
+    assert upstreams.calls["crossref-single"] == 3  # once each, before doi.org answered
+    assert upstreams.calls["datacite-single"] == 1
