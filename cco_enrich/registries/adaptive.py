@@ -5,12 +5,16 @@ changed its limits in December 2025, and a 429 often comes without headers. So e
 learned limit at or below its ceiling, shared by the whole fleet (store/limits.py keeps it in
 Redis; `MemoryLearnedLimits` keeps it in this process when there is no Redis):
 
-- a 429, a 503 or a timeout halves the learned rate and in-flight count (never below 1), at most
-  once per epoch (about one latency or window), so the burst of 429s one overload causes counts
-  once; a step that had just gone above a level known to be clean goes back to that level instead;
+- a 429, a 503 or a timeout lowers it. The refused request says what it saw at its start (starts
+  in the window, requests in flight) and clean answers say what is known to work: what it saw
+  beyond that is to blame, and goes below what it saw (halved at least); with nothing to tell
+  them apart, both are halved (never below 1). A request admitted before the last decrease says
+  nothing new, so the burst of 429s one overload causes counts once (without a request to go by,
+  as for a timeout: one decrease per epoch, about one latency or window);
+- a step that had just gone above a level known to be clean goes back to that level instead;
 - answers that stay clean for RECOVER_EVERY_S raise one of the two by a step (rate, then
-  concurrency, in turn), never above the ceiling; a level that drew an error on such a step is
-  tried again only after PROBE_AGAIN_S, doubled after each failed try;
+  concurrency, in turn), never above the ceiling; a level that drew an error is tried again only
+  after PROBE_AGAIN_S, doubled after each failed try;
 - `x-rate-limit-*` / `x-concurrency-limit` headers lower the cap; a change in what they announce
   sets the learned limit to it directly (still capped by the ceiling).
 
