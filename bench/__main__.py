@@ -3,6 +3,7 @@
     .venv/bin/python -m bench                 # the full run (about 10 minutes on 2 cores)
     .venv/bin/python -m bench --quick         # smaller sizes, a smoke run of a minute or two
     .venv/bin/python -m bench --only fleet    # one scenario (plain and warm also run crossref)
+    .venv/bin/python -m bench --only small --only below   # scenarios of the 1 s latency stack
 
 Never run two at once: every figure assumes the machine is otherwise idle.
 """
@@ -32,10 +33,35 @@ from .results import ScenarioResult
 from .scaling import SETTINGS as SCALING_SETTINGS
 from .scaling import run_scaling
 from .throughput import crossref_cold, mixed_cold, plain, warm
+from .traffic import (
+    SLOW_SETTINGS,
+    crossref_slow,
+    four_workers,
+    real_limit_below,
+    rolling_deploy,
+    small_sessions,
+)
 
-SCENARIOS = ("crossref", "mixed", "plain", "warm", "scaling", "latency", "fleet", "landing",
-             "identifiers")  # fmt: skip
-OWN_STACKS = {"scaling", "landing", "identifiers"}  # scenarios that start a stack of their own
+SCENARIOS = (
+    "crossref",
+    "mixed",
+    "plain",
+    "warm",
+    "scaling",
+    "latency",
+    "fleet",
+    "crossref-slow",
+    "small",
+    "fleet250",
+    "below",
+    "deploy",
+    "sessions",
+    "landing",
+    "identifiers",
+)
+SLOW_SCENARIOS = {"crossref-slow", "small", "fleet250", "below", "deploy"}
+# Scenarios that start a stack of their own.
+OWN_STACKS = {"scaling", "sessions", "landing", "identifiers", *SLOW_SCENARIOS}
 MAIN_SETTINGS = StandinSettings(latency_base_s=0.25, latency_per_item_s=0.004)
 
 
@@ -48,14 +74,16 @@ class Sizes:
     idle_s: float  # idle latency sampling
     plain_budget_s: float  # run the plain loop on everything if it fits, else a sample
     plain_sample: int
+    deploy: int  # DOIs of the session that lives through five restarts
+    sessions: int  # one-DOI sessions at once
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(1000, (100, 1000, 10000), 10.0, 360.0, 200)
+        return cls(1000, (100, 1000, 10000), 10.0, 360.0, 200, 3000, 1000)
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(200, (100, 500, 2000), 4.0, 10.0, 40)
+        return cls(200, (100, 500, 2000), 4.0, 10.0, 40, 600, 200)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -119,15 +147,58 @@ def _main_stack(
         stack.stop()
 
 
+def _slow_stack(
+    directory: Path, sizes: Sizes, wanted: set[str], results: list[ScenarioResult]
+) -> None:
+    """Scenarios 7-9: one stack at 1 s latency, workers restarted as each scenario needs."""
+    mixed_counts = MixedCounts.scaled(sizes.session)
+    corpus = build_corpus(sizes.session * 5, mixed_counts)
+    corpus_path = write_corpus(corpus, directory / "corpus-slow.json")
+    sets = crossref_sets(corpus, sizes.session, 5)
+    stack = BenchStack(directory / "slow", corpus_path, SLOW_SETTINGS)
+    stack.start()
+    try:
+        if "crossref-slow" in wanted:
+            results.append(_announce(crossref_slow(stack, corpus, sets[0])))
+        if "small" in wanted:
+            results.append(_announce(small_sessions(stack, corpus, sets[1])))
+        if "fleet250" in wanted:
+            results.append(_announce(four_workers(stack, corpus, sets[2])))
+        if "below" in wanted:
+            expected = {
+                "enriched": mixed_counts.crossref + mixed_counts.datacite + mixed_counts.other,
+                "not_found": mixed_counts.not_found,
+                "invalid": mixed_counts.invalid,
+            }
+            mixed = mixed_list(corpus, mixed_counts, sets[4])
+            results.append(_announce(real_limit_below(stack, corpus, sets[3], mixed, expected)))
+        if "deploy" in wanted:
+            dois = [doi for chunk in sets for doi in chunk][: sizes.deploy]
+            results.append(_announce(rolling_deploy(stack, corpus, dois)))
+    finally:
+        stack.stop()
+
+
+def _order(result: ScenarioResult) -> tuple[int, str]:
+    """ "7b. ..." -> (7, "b"): scenarios in their numbers' order (10 after 9)."""
+    number = result.title.split(".", 1)[0]
+    digits = "".join(c for c in number if c.isdigit())
+    return int(digits or 0), number[len(digits) :]
+
+
 def _settings(sizes: Sizes) -> list[tuple[str, str]]:
     mixed = MixedCounts.scaled(sizes.session)
     return [
         ("stand-in, scenarios 1-3, 5, 6", MAIN_SETTINGS.describe()),
-        ("stand-in, scenario 4", SCALING_SETTINGS.describe()),
+        ("stand-in, scenarios 4 and 10", SCALING_SETTINGS.describe()),
+        (
+            "stand-in, scenarios 7-9",
+            SLOW_SETTINGS.describe() + "; scenario 8 lowers one pool's real limit (below)",
+        ),
         (
             "service",
             "defaults of `cco_enrich/settings.py`, `CCO_MAILTO` set (polite pools); one worker "
-            "(`CCO_WORKER_MAX_JOBS=10`) unless said; one API process (uvicorn)",
+            "(`CCO_WORKER_MAX_JOBS=100`) unless said; one API process (uvicorn)",
         ),
         ("Redis", "a private `redis-server`, `appendonly yes`, `appendfsync everysec`"),
         ("mixed list", mixed.describe() + ", shuffled"),
@@ -151,14 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if wanted - OWN_STACKS:
             _main_stack(directory, sizes, wanted, results)
+        if wanted & SLOW_SCENARIOS:
+            _slow_stack(directory, sizes, wanted, results)
         if "landing" in wanted:
             print("\n.. landing pages: 1,000 URLs over 20 hosts (about a minute)", flush=True)
             results.append(_announce(run_landing(directory, MAIN_SETTINGS)))
         if "identifiers" in wanted:
             results.append(_announce(run_identifiers(directory, MAIN_SETTINGS)))
-        if "scaling" in wanted:
+        if wanted & {"scaling", "sessions"}:
             print("\n.. scaling: sessions of " + ", ".join(map(str, sizes.scaling)), flush=True)
-            results.append(_announce(run_scaling(directory, sizes.scaling)))
+            sessions = sizes.sessions if "sessions" in wanted else None
+            for result in run_scaling(directory, sizes.scaling, sessions):
+                results.append(_announce(result))
         ok = True
     finally:
         (directory / "results.json").write_text(
@@ -166,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not ok:
             print(f"\nthe benchmark failed; logs are in {directory}", file=sys.stderr)
-    results.sort(key=lambda r: r.title.split(".", 1)[0])  # "1a", "1b", "2", ... "6"
+    results.sort(key=_order)  # "1a", "1b", "2", ... "10"
     command = " ".join([".venv/bin/python -m bench", *map(shlex.quote, argv or sys.argv[1:])])
     info = RunInfo(
         date=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),

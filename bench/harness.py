@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psutil  # type: ignore[import-untyped]
 import redis
 
+from cco_enrich.store.keys import STATUS_KEY
 from tests.conftest import RedisServer, free_port
 from tests.stack import Stack
 
@@ -38,6 +39,7 @@ class StandinSettings:
     limits: bool = True
     doi_rate: int = 10
     doi_in_flight: int = 5
+    hold_abandoned: bool = True  # a request we abandon still counts upstream, as in production
 
     def args(self, corpus: Path) -> list[str]:
         args = [
@@ -52,6 +54,8 @@ class StandinSettings:
             "--doi-in-flight",
             str(self.doi_in_flight),
         ]
+        if self.hold_abandoned:
+            args.append("--hold-abandoned")
         return [*args, "--no-limits"] if not self.limits else args
 
     def latency_s(self, items: int) -> float:
@@ -62,10 +66,11 @@ class StandinSettings:
         latency = f"latency {self.latency_base_s:g} s + {self.latency_per_item_s:g} s/item"
         if not self.limits:
             return f"{latency}, `--no-limits` (counts, never answers 429)"
+        held = "; an abandoned request counts until its answer was due" * self.hold_abandoned
         return (
             f"{latency}; Crossref polite single 10/s + 3 in flight, polite list 3/s + 3 in "
             f"flight; DataCite 1,000 per 5 min; doi.org {self.doi_rate}/s + "
-            f"{self.doi_in_flight} in flight"
+            f"{self.doi_in_flight} in flight{held}"
         )
 
 
@@ -185,6 +190,12 @@ class BenchStack:
     def standin_stats(self) -> dict[str, Any]:
         return self.stack.standin_stats()
 
+    def set_policy(self, **changes: Any) -> None:
+        """Change the stand-in's policy while it serves (POST /_standin/policy)."""
+        status, body = self.stack.request("POST", f"{self.stack.standin}/_standin/policy", changes)
+        if status != 200:
+            raise RuntimeError(f"stand-in policy answered {status}: {body}")
+
     def redis_info(self) -> dict[str, Any]:
         info: dict[str, Any] = self.db.info()  # type: ignore[assignment]
         return info
@@ -236,6 +247,30 @@ class BenchStack:
         run = self.follow(session_id, started)
         run.post_s = post_s
         return run
+
+    def create_sessions(self, lists: Sequence[Sequence[str]], threads: int = 8) -> list[str]:
+        """POST every list with ?enrich=true, a few at a time; the ids in the lists' order."""
+        with ThreadPoolExecutor(min(threads, len(lists))) as pool:
+            return list(pool.map(lambda ids: self.create_session(ids)[0], lists))
+
+    def wait_for(self, ids: Sequence[str], started: float, timeout_s: float = 900.0) -> list[float]:
+        """Poll the sessions' statuses in Redis until all are terminal; each one's end (seconds
+        after `started`). For many sessions at once, where an SSE stream each would be the load."""
+        keys = [STATUS_KEY.format(session_id=sid) for sid in ids]
+        ends: dict[int, float] = {}
+        deadline = time.monotonic() + timeout_s
+        while len(ends) < len(ids):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(ids) - len(ends)} sessions did not finish")
+            for i, raw in enumerate(cast(list[Any], self.db.mget(keys))):
+                if i not in ends and raw and json.loads(raw)["status"] in TERMINAL:
+                    ends[i] = time.monotonic() - started
+            time.sleep(0.02)
+        return [ends[i] for i in range(len(ids))]
+
+    def finals(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        keys = [STATUS_KEY.format(session_id=sid) for sid in ids]
+        return [json.loads(raw) for raw in cast(list[Any], self.db.mget(keys))]
 
     def run_sessions(self, lists: Sequence[Sequence[str]]) -> tuple[float, list[SessionRun]]:
         """Several sessions at once: the total wall time and each run (times from the start)."""

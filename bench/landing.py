@@ -74,7 +74,7 @@ def run_landing(directory: Path, settings: StandinSettings) -> ScenarioResult:
         stack.stop()
     per_host = URLS // HOSTS
     bound_s = pool_time(per_host, HOST_LIMIT, PAGE_DELAY_S)
-    result = ScenarioResult("landing", f"7. Landing pages: {URLS:,} URLs over {HOSTS} hosts, cold")
+    result = ScenarioResult("landing", f"11. Landing pages: {URLS:,} URLs over {HOSTS} hosts, cold")
     ratio = run.wall_s / bound_s
     requests = sum(h["requests"] for h in hosts.values())
     too_many = sum(int(h["statuses"].get("429", 0)) for h in hosts.values())

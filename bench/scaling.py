@@ -92,8 +92,11 @@ def idle_cpu_per_s(stack: BenchStack) -> float:
     return (_cpu_s(worker) - before) / IDLE_PROBE_S
 
 
-def run_scaling(directory: Path, sizes: Sequence[int]) -> ScenarioResult:
-    """Scenario 4 in a stack of its own (zero latency, no limits)."""
+def run_scaling(
+    directory: Path, sizes: Sequence[int], sessions: int | None
+) -> list[ScenarioResult]:
+    """Scenario 4 in a stack of its own (zero latency, no limits); then, when `sessions` is
+    given, scenario 10 on the same stack."""
     corpus: Corpus = build_corpus(max(sizes), None)
     corpus_path = write_corpus(corpus, directory / "corpus-scaling.json")
     env = {"CCO_MAX_IDENTIFIERS": str(max(sizes) * 2), "CCO_MAX_UPLOAD_BYTES": "50000000"}
@@ -104,13 +107,53 @@ def run_scaling(directory: Path, sizes: Sequence[int]) -> ScenarioResult:
         idle = idle_cpu_per_s(stack)
         dois = crossref_sets(corpus, max(sizes), 1)[0]
         costs = [measure_size(stack, dois[:size]) for size in sizes]
+        results = [_result(costs, idle)]
+        if sessions:
+            results.append(one_doi_sessions(stack, dois[:sessions]))
     finally:
         stack.stop()
-    return _result(costs, idle)
+    return results
+
+
+def one_doi_sessions(stack: BenchStack, dois: Sequence[str]) -> ScenarioResult:
+    """Scenario 10: a session per DOI, all at once: the per-session overhead."""
+    stack.flush()
+    time.sleep(0.5)
+    worker = stack.process("worker")
+    cpu = _cpu_s(worker)
+    started = time.monotonic()
+    ids = stack.create_sessions([[doi] for doi in dois])
+    posted_s = time.monotonic() - started
+    ends = stack.wait_for(ids, started)
+    cpu = _cpu_s(worker) - cpu
+    finals = stack.finals(ids)
+    completed = sum(1 for f in finals if f["status"] == "completed" and f["enriched"] == 1)
+    wall_s = max(ends)
+    n = len(dois)
+    result = ScenarioResult("sessions", f"10. {n:,} sessions of one DOI each, at once")
+    result.figure(
+        "sessions completed, each its DOI enriched", f"{completed:,}", f"{n:,}", completed == n
+    )
+    result.figure(
+        "throughput, first POST -> last completed",
+        f"{n / wall_s:.0f} sessions/s ({fmt_s(wall_s)} for {n:,})",
+    )
+    result.figure("POSTs alone (8 clients)", f"{n / posted_s:.0f} sessions/s ({fmt_s(posted_s)})")
+    result.figure("worker CPU per session", f"{1000 * cpu / n:.2f} ms")
+    result.figure(
+        "upstream requests",
+        str(sum(p["requests"] for p in stack.standin_stats()["pools"].values())),
+    )
+    result.data["shows"] = (
+        f"{n:,} one-DOI sessions all complete, at {n / wall_s:.0f} sessions/s end to end "
+        f"({1000 * cpu / n:.2f} ms of worker CPU each)."
+    )
+    return result
 
 
 def _result(costs: list[SizeCost], idle_cpu: float) -> ScenarioResult:
-    small, large = costs[0], costs[-1]
+    # Flat from 1,000 up: the smallest size shows the fixed cost per session, not per DOI.
+    small, large = costs[1 if len(costs) > 2 else 0], costs[-1]
     result = ScenarioResult(
         "scaling", f"4. Our own cost per DOI: sessions of {', '.join(f'{c.size:,}' for c in costs)}"
     )
@@ -175,7 +218,7 @@ def _result(costs: list[SizeCost], idle_cpu: float) -> ScenarioResult:
         "stand-in still announces in its headers), not by CPU."
     )
     result.data["shows"] = (
-        f"Our own cost stays flat with size: {small.cpu_ms_per_doi:.2f} ms worker CPU and "
+        f"Our own cost per DOI stays flat with size: {small.cpu_ms_per_doi:.2f} ms worker CPU and "
         f"{small.bytes_per_doi:,.0f} B written to Redis per DOI at {small.size:,}, "
         f"{large.cpu_ms_per_doi:.2f} ms and {large.bytes_per_doi:,.0f} B at {large.size:,}, "
         f"with the worker peaking at {peak_mb:.0f} MB."

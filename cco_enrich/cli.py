@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _ping(settings: Settings, timeout_s: float) -> int:
     from arq import create_pool
 
-    from cco_enrich.worker import worker_redis_settings
+    from cco_enrich.wiring import worker_redis_settings
 
     redis = await create_pool(worker_redis_settings(settings))
     try:
@@ -182,8 +182,7 @@ async def _resolve_file(
     settings: Settings, dois: list[DOI], others: list[DOI], record: OnOutcomes
 ) -> None:
     """The same two engines as a worker's run, without Redis: limits and caches in memory."""
-    from cco_enrich.wiring import doi_resolver, open_identifier_side
-    from cco_enrich.worker import registries_from_settings
+    from cco_enrich.wiring import doi_resolver, open_identifier_side, registries_from_settings
 
     async with contextlib.AsyncExitStack() as stack:
         http = await stack.enter_async_context(
@@ -286,7 +285,8 @@ async def _serve_async(settings: Settings, host: str, port: int, *, with_worker:
     from arq.worker import create_worker
 
     from cco_enrich.api import create_app
-    from cco_enrich.worker import WorkerSettings, worker_redis_settings
+    from cco_enrich.wiring import worker_redis_settings
+    from cco_enrich.worker import WorkerSettings
 
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port))
     worker = None

@@ -54,10 +54,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 5_000_000
     max_identifiers: int = 10_000
     small_session_max: int = 50
-    worker_max_jobs: int = 10
+    # Sessions are coroutines sharing one batcher per source: a worker holds many small ones.
+    worker_max_jobs: int = 100
     # A dead worker's session is taken over about this long after its last renewal (renewed
     # every lease_ttl_s / 6; see docs/reliability.md).
     lease_ttl_s: float = 3.0
+    stop_grace_s: float = 8.0  # SIGTERM: requests in flight get this long to land
     webhook_secret: SecretStr | None = None
     # Landing pages and webhooks share one outbound guard (cco_enrich/outbound/).
     outbound_allow_private: bool = Field(

@@ -13,12 +13,21 @@ from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
+from arq.connections import RedisSettings
 
+from cco_enrich.dispatch import Dispatcher
 from cco_enrich.doi import DOI
 from cco_enrich.enrichment import OnOutcomes, enrich
 from cco_enrich.landing import LandingFetcher, LandingFetchPolicy
 from cco_enrich.outbound import OutboundPolicy, create_outbound_session
-from cco_enrich.registries import Registries, RetryPolicy, SharedLimitBackend
+from cco_enrich.registries import (
+    PoolLimits,
+    PrefixCache,
+    Registries,
+    RetryPolicy,
+    SharedLimitBackend,
+    build_registries,
+)
 from cco_enrich.registries.limits import PoolLimit
 from cco_enrich.resolution import (
     PidLimits,
@@ -28,6 +37,7 @@ from cco_enrich.resolution import (
     resolve_identifiers,
 )
 from cco_enrich.settings import Settings
+from cco_enrich.store import redis_settings
 
 Resolver = Callable[[Sequence[DOI], OnOutcomes], Coroutine[Any, Any, None]]
 LANDING_ATTEMPTS = 3  # a landing page is one host's page, not a registry: fewer tries
@@ -132,20 +142,24 @@ async def open_identifier_side(
     registries: Registries,
     *,
     shared: SharedLimitBackend | None = None,
+    dispatcher: Dispatcher | None = None,
 ) -> IdentifierSide:
-    """The guarded session (closed with `stack`), every non-DOI source and the engine over them."""
+    """The guarded session (closed with `stack`), every non-DOI source and the engine over them.
+
+    DOIs found on the way (a PMID's DOI, a landing page's) join `dispatcher`'s shared batches.
+    """
     outbound_http = await open_outbound_session(settings, stack)
     sources = pid_sources_from_settings(settings, http, outbound_http, shared=shared)
     return IdentifierSide(
-        outbound_http, sources, identifier_resolver(sources, doi_resolver(registries))
+        outbound_http, sources, identifier_resolver(sources, doi_resolver(registries, dispatcher))
     )
 
 
-def doi_resolver(registries: Registries) -> Resolver:
-    """The DOI engine as a function of (DOIs, on_outcomes)."""
+def doi_resolver(registries: Registries, dispatcher: Dispatcher | None = None) -> Resolver:
+    """The DOI engine as a function of (DOIs, on_outcomes), sharing `dispatcher`'s batches."""
 
     async def resolve(dois: Sequence[DOI], on_outcomes: OnOutcomes) -> None:
-        await enrich(dois, registries, on_outcomes)
+        await enrich(dois, registries, on_outcomes, dispatcher=dispatcher)
 
     return resolve
 
@@ -158,3 +172,58 @@ def identifier_resolver(sources: PidSources, resolve_dois: Resolver) -> Resolver
         await resolve_identifiers(keys, sources.by_scheme, resolve_dois, on_outcomes)
 
     return resolve
+
+
+def pool_limits(settings: Settings) -> PoolLimits:
+    """Each upstream pool's limits, from the CCO_* settings (polite or public by CCO_MAILTO)."""
+    return PoolLimits.from_settings(
+        is_polite=settings.is_polite,
+        crossref_single_per_s=settings.crossref_single_per_s,
+        crossref_single_in_flight=settings.crossref_single_in_flight,
+        crossref_list_per_s=settings.crossref_list_per_s,
+        crossref_list_in_flight=settings.crossref_list_in_flight,
+        crossref_public_single_per_s=settings.crossref_public_single_per_s,
+        crossref_public_list_per_s=settings.crossref_public_list_per_s,
+        crossref_public_in_flight=settings.crossref_public_in_flight,
+        datacite_per_5min=settings.datacite_per_5min,
+        datacite_public_per_5min=settings.datacite_public_per_5min,
+        datacite_in_flight=settings.datacite_in_flight,
+        doi_org_per_s=settings.doi_org_per_s,
+        doi_org_in_flight=settings.doi_org_in_flight,
+    )
+
+
+def registries_from_settings(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    *,
+    shared: SharedLimitBackend | None = None,
+    prefix_cache: PrefixCache | None = None,
+) -> Registries:
+    """The upstream clients as the settings describe them (used by the worker and the CLI)."""
+    return build_registries(
+        http,
+        crossref_url=settings.crossref_url,
+        datacite_url=settings.datacite_url,
+        doi_url=settings.doi_url,
+        mailto=settings.mailto,
+        user_agent=settings.user_agent,
+        retry=RetryPolicy(
+            attempts=settings.retry_attempts,
+            wait_initial_s=settings.retry_wait_initial_s,
+            wait_max_s=settings.retry_wait_max_s,
+        ),
+        timeout_s=settings.request_timeout_s,
+        limits=pool_limits(settings),
+        shared=shared,
+        prefix_cache=prefix_cache,
+    )
+
+
+def worker_redis_settings(settings: Settings) -> RedisSettings:
+    """Where the worker finds Redis (CCO_REDIS_URL or _SENTINELS), patient through outages."""
+    return redis_settings(
+        settings.redis_url,
+        sentinels=settings.sentinel_addresses,
+        sentinel_master=settings.redis_sentinel_master,
+    )

@@ -9,14 +9,22 @@ counts SIGTERM restarts as tries; see shared/research/peers.md section 1):
   says it is queued or running but has neither a lease nor a job arq knows about. A killed
   worker's session resumes about CCO_LEASE_TTL_S + a round after the kill (docs/reliability.md);
 - every checkpoint is idempotent, so a re-run does only the resources still pending.
+
+Stopping (SIGTERM, a deploy): the worker starts no new upstream request, lets the requests in flight
+finish and their outcomes reach their checkpoints (for up to CCO_STOP_GRACE_S), then hands its
+sessions back to the queue. arq's own handler would cancel them at once, so the worker installs
+its own (`handle_signals = False`; arq's `job_completion_wait` waits for whole sessions, not
+batches).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
+import signal
 import socket
 import time
 import uuid
@@ -25,21 +33,17 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aiohttp
-from arq.connections import RedisSettings
 
 from cco_enrich import metrics
+from cco_enrich.dispatch import Dispatcher
 from cco_enrich.enrichment import enrich
 from cco_enrich.errors import SessionNotFoundError
 from cco_enrich.logs import configure_logging
 from cco_enrich.metrics.server import worker_metrics
 from cco_enrich.models import JobState
 from cco_enrich.registries import (
-    PoolLimits,
-    PrefixCache,
     Registries,
-    RetryPolicy,
     SharedLimitBackend,
-    build_registries,
 )
 from cco_enrich.runner import SessionRun
 from cco_enrich.settings import Settings
@@ -51,14 +55,23 @@ from cco_enrich.store import (
     RedisPrefixCache,
     SessionStore,
     follow_sentinel,
-    redis_settings,
 )
 from cco_enrich.webhooks import WebhookSender
-from cco_enrich.wiring import Resolver, open_identifier_side
+from cco_enrich.wiring import (
+    Resolver,
+    open_identifier_side,
+    registries_from_settings,
+    worker_redis_settings,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_RESTARTS = 25
+NO_MAILTO = (
+    "CCO_MAILTO is not set: Crossref serves us from its public pool (5 lookups/s, one at a "
+    "time). Set CCO_MAILTO=you@example.org for the polite pool."
+)
+OWN_SIGNALS = "own_signals"
 JOB_TIMEOUT_S = 24 * 3600
 SWEEPS_PER_LEASE_TTL = 3
 # Queued sessions have no lease while they wait; whether arq still holds their job (a lost queue
@@ -76,63 +89,12 @@ class Deps:
     webhooks: WebhookSender
     worker_id: str
     lease_ttl_s: float
-    identifiers: Resolver | None = None
+    identifiers: Resolver
     """Resolves the other schemes (PMIDs, ISBNs, URLs, ...) by `scheme:pid` (wiring.py)."""
-
-
-def worker_redis_settings(settings: Settings) -> RedisSettings:
-    """Where the worker finds Redis (CCO_REDIS_URL or _SENTINELS), patient through outages."""
-    return redis_settings(
-        settings.redis_url,
-        sentinels=settings.sentinel_addresses,
-        sentinel_master=settings.redis_sentinel_master,
-    )
-
-
-def pool_limits(settings: Settings) -> PoolLimits:
-    """Each upstream pool's limits, from the CCO_* settings (polite or public by CCO_MAILTO)."""
-    return PoolLimits.from_settings(
-        is_polite=settings.is_polite,
-        crossref_single_per_s=settings.crossref_single_per_s,
-        crossref_single_in_flight=settings.crossref_single_in_flight,
-        crossref_list_per_s=settings.crossref_list_per_s,
-        crossref_list_in_flight=settings.crossref_list_in_flight,
-        crossref_public_single_per_s=settings.crossref_public_single_per_s,
-        crossref_public_list_per_s=settings.crossref_public_list_per_s,
-        crossref_public_in_flight=settings.crossref_public_in_flight,
-        datacite_per_5min=settings.datacite_per_5min,
-        datacite_public_per_5min=settings.datacite_public_per_5min,
-        datacite_in_flight=settings.datacite_in_flight,
-        doi_org_per_s=settings.doi_org_per_s,
-        doi_org_in_flight=settings.doi_org_in_flight,
-    )
-
-
-def registries_from_settings(
-    settings: Settings,
-    http: aiohttp.ClientSession,
-    *,
-    shared: SharedLimitBackend | None = None,
-    prefix_cache: PrefixCache | None = None,
-) -> Registries:
-    """The upstream clients as the settings describe them (used by the worker and the CLI)."""
-    return build_registries(
-        http,
-        crossref_url=settings.crossref_url,
-        datacite_url=settings.datacite_url,
-        doi_url=settings.doi_url,
-        mailto=settings.mailto,
-        user_agent=settings.user_agent,
-        retry=RetryPolicy(
-            attempts=settings.retry_attempts,
-            wait_initial_s=settings.retry_wait_initial_s,
-            wait_max_s=settings.retry_wait_max_s,
-        ),
-        timeout_s=settings.request_timeout_s,
-        limits=pool_limits(settings),
-        shared=shared,
-        prefix_cache=prefix_cache,
-    )
+    dispatcher: Dispatcher
+    """The batchers every session of this worker shares."""
+    stopping: asyncio.Event
+    """Set on SIGTERM: jobs that start now wait to be handed back."""
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -140,27 +102,21 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("settings") or Settings()
     configure_logging(settings.log_level, settings.log_format, secrets=settings.secret_values())
     if not settings.mailto:
-        log.warning(
-            "CCO_MAILTO is not set: Crossref serves us from its public pool (5 lookups/s, one at a "
-            "time). Set CCO_MAILTO=you@example.org for the polite pool."
-        )
+        log.warning(NO_MAILTO)
     stack = AsyncExitStack()
-    http = await stack.enter_async_context(
-        aiohttp.ClientSession(
-            headers={"User-Agent": settings.user_agent},
-            connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=300),
-        )
-    )
+    http = await stack.enter_async_context(_upstream_session(settings))
     redis = ctx["redis"]
     await follow_sentinel(redis, worker_redis_settings(settings))
     store = SessionStore(
         redis, session_ttl_s=settings.session_ttl_s, small_session_max=settings.small_session_max
     )
     shared = RedisLimitBackend(redis) if settings.shared_limits else None
-    prefix_cache = RedisPrefixCache(redis, ttl_s=settings.cache_ttl_s)
-    registries = registries_from_settings(settings, http, shared=shared, prefix_cache=prefix_cache)
+    registries, dispatcher = await _upstreams(settings, http, redis, shared)
+    stack.push_async_callback(dispatcher.aclose)
     # Identifiers of other schemes; landing pages and webhooks go through the guarded session.
-    side = await open_identifier_side(settings, stack, http, registries, shared=shared)
+    side = await open_identifier_side(
+        settings, stack, http, registries, shared=shared, dispatcher=dispatcher
+    )
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     ctx["deps"] = Deps(
         store=store,
@@ -176,12 +132,27 @@ async def startup(ctx: dict[str, Any]) -> None:
         worker_id=worker_id,
         lease_ttl_s=settings.lease_ttl_s,
         identifiers=side.resolve,
+        dispatcher=dispatcher,
+        stopping=asyncio.Event(),
     )
     ctx["stack"] = stack
     ctx["metrics_port"] = await stack.enter_async_context(_metrics(settings, registries))
+    if ctx.get(OWN_SIGNALS):
+        _install_signal_handlers(ctx, settings.stop_grace_s)
+    # What start-up built (modules, schemas, clients) lives as long as the worker: frozen, it is
+    # no longer rescanned by every full collection, whose cost otherwise grows with a session.
+    gc.freeze()
     ctx["running"] = set()
     _start_background_tasks(ctx)
     log.info("worker %s ready (crossref %s)", worker_id, settings.crossref_url)
+
+
+def _upstream_session(settings: Settings) -> aiohttp.ClientSession:
+    """The HTTP session for the registries, naming us in its User-Agent."""
+    return aiohttp.ClientSession(
+        headers={"User-Agent": settings.user_agent},
+        connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=300),
+    )
 
 
 def _metrics(
@@ -195,6 +166,24 @@ def _metrics(
         token=token,
         limiters=registries.limiters,
     )
+
+
+async def _upstreams(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    redis: Any,
+    shared: SharedLimitBackend | None,
+) -> tuple[Registries, Dispatcher]:
+    """The registries (starting from the fleet's learned limits) and their shared batchers."""
+    registries = registries_from_settings(
+        settings,
+        http,
+        shared=shared,
+        prefix_cache=RedisPrefixCache(redis, ttl_s=settings.cache_ttl_s),
+    )
+    with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):  # else learned at the first request
+        await registries.register_limits()
+    return registries, Dispatcher(registries)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -212,6 +201,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     stack: AsyncExitStack | None = ctx.get("stack")
     if stack:
         await stack.aclose()
+    gc.unfreeze()
 
 
 def _start_background_tasks(ctx: dict[str, Any]) -> None:
@@ -256,9 +246,50 @@ async def _sweeper(ctx: dict[str, Any]) -> None:
             log.exception("worker %s: sweep failed", deps.worker_id)
 
 
+def _install_signal_handlers(ctx: dict[str, Any], grace_s: float) -> None:
+    """SIGTERM and SIGINT stop the worker cleanly (see the module docstring)."""
+    # on_startup runs inside arq's main task: cancelling it is how the worker stops.
+    main_task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: signal.Signals) -> None:
+        deps: Deps = ctx["deps"]
+        if deps.stopping.is_set():
+            return
+        log.info("worker %s: %s; stopping within %.0f s", deps.worker_id, signum.name, grace_s)
+        deps.stopping.set()
+        task = loop.create_task(stop_gracefully(ctx, grace_s, main_task))
+        ctx["stopper"] = task
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+
+
+async def stop_gracefully(
+    ctx: dict[str, Any], grace_s: float, main_task: asyncio.Task[Any] | None
+) -> bool:
+    """Let the requests in flight land in their checkpoints, then stop arq, which cancels the
+    sessions (they go back to the queue, resuming from those checkpoints). True when nothing
+    in flight was cut short."""
+    deps: Deps = ctx["deps"]
+    deps.stopping.set()
+    landed = await deps.dispatcher.drain(grace_s)
+    log.info(
+        "worker %s: %s; handing its sessions back",
+        deps.worker_id,
+        "drained" if landed else "grace over",
+    )
+    if main_task is not None:
+        main_task.cancel()
+    return landed
+
+
 async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str, Any]:
     """Resolve every resource of the session still pending; checkpoint after each batch."""
     deps: Deps = ctx["deps"]
+    if deps.stopping.is_set():
+        # Taken while the worker stops: wait to be cancelled, which hands the job back to arq.
+        await asyncio.Event().wait()
     run = SessionRun(
         deps.store,
         session_id,
@@ -271,7 +302,9 @@ async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str,
     started = time.monotonic()
     try:
         final = await run.execute(
-            lambda dois, on_outcomes: enrich(dois, deps.registries, on_outcomes),
+            lambda dois, on_outcomes: enrich(
+                dois, deps.registries, on_outcomes, dispatcher=deps.dispatcher
+            ),
             deps.identifiers,
         )
     finally:
@@ -343,7 +376,8 @@ class WorkerSettings:
     """`arq cco_enrich.WorkerSettings`: settings come from CCO_* environment variables."""
 
     _settings = Settings()
-    ctx: ClassVar[dict[str, Any]] = {"settings": _settings}  # read once; startup() builds from it
+    # Read once; startup() builds from it. OWN_SIGNALS: the worker handles SIGTERM itself.
+    ctx: ClassVar[dict[str, Any]] = {"settings": _settings, OWN_SIGNALS: True}
     functions: ClassVar[list[Any]] = [enrich_cco_metadata, ping]
     on_startup = startup
     on_shutdown = shutdown
@@ -357,6 +391,7 @@ class WorkerSettings:
     keep_result = 3600
     health_check_interval = 10
     allow_abort_jobs = False
+    handle_signals = False  # ours finish the requests in flight first (stop_gracefully)
     # How often an idle worker asks Redis for a job: a cached session finishes in ~0.1 s, so
     # arq's default 0.5 s would be most of its wait.
     poll_delay = 0.05

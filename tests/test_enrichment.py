@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
+from cco_enrich.dispatch import Dispatcher
 from cco_enrich.doi import DOI
 from cco_enrich.enrichment import enrich
 from cco_enrich.models import Outcome, ResourceStatus, Work
@@ -307,7 +308,9 @@ async def test_cancelling_enrich_cancels_requests_in_flight_promptly(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert time.monotonic() - began < 0.5
-    assert all(limiter.in_flight == 0 for limiter in regs.limiters.values())
+    assert all(limiter.active == 0 for limiter in regs.limiters.values())
+    # The upstream still serves the abandoned request: its slot stays taken for a while.
+    assert regs.limiters["crossref-list"].in_flight == 1
 
 
 async def test_requests_started_counts_every_pool(
@@ -352,3 +355,102 @@ async def test_a_doi_its_source_left_out_and_doi_org_confirms_gets_a_single_look
     await enrich([MEDRA_GONE], regs, collect)
     assert collect.by_doi[MEDRA_GONE].error == "medra has no record of this DOI"
     assert (medra.batches, medra.singles) == ([[MEDRA_GONE]], [MEDRA_GONE])
+
+
+async def test_two_sessions_dois_share_one_upstream_request(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams
+) -> None:
+    """While the pool is busy, DOIs of later sessions wait together for its next request."""
+    upstreams.latency_s["crossref-list"] = 0.1
+    one_at_a_time = PoolLimits(FAST, PoolLimit(1000, 1.0, 1), FAST, FAST)
+    cache = MemoryPrefixCache()
+    await cache.set_many({"10.1000": "Crossref", "10.2000": "Crossref"})
+    regs = registries(http, limits=one_at_a_time, prefix_cache=cache)
+    first, second, third = Collector(), Collector(), Collector()
+    async with Dispatcher(regs) as dispatcher:
+        busy = asyncio.create_task(enrich([DOI("10.1000/a")], regs, first, dispatcher=dispatcher))
+        await upstreams.request_started["crossref-list"].wait()
+        await asyncio.gather(
+            enrich([DOI("10.1000/b")], regs, second, dispatcher=dispatcher),
+            enrich([DOI("10.2000/d")], regs, third, dispatcher=dispatcher),
+            busy,
+        )
+    assert upstreams.calls == {"crossref-list": 2}
+    shared = upstreams.urls[-1].query["filter"]
+    assert shared.split(",") == ["doi:10.1000/b", "doi:10.2000/d"]
+    assert [list(c.by_doi) for c in (first, second, third)] == [
+        ["10.1000/a"],
+        ["10.1000/b"],
+        ["10.2000/d"],
+    ]
+    assert all(
+        o.status is ResourceStatus.ENRICHED for c in (second, third) for o in c.by_doi.values()
+    )
+
+
+async def test_a_prefix_is_asked_once_for_every_session(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams
+) -> None:
+    upstreams.latency_s["doi-ra"] = 0.05
+    regs = registries(http)
+    async with Dispatcher(regs) as dispatcher:
+        await asyncio.gather(
+            *(
+                enrich([DOI(f"10.1000/{name}")], regs, Collector(), dispatcher=dispatcher)
+                for name in ("a", "b", "lagging")
+            )
+        )
+    assert [u.raw_path for u in upstreams.urls if u.raw_path.startswith("/ra/")] == [
+        "/ra/10.1000",  # once for the three sessions
+        "/ra/10.1000/lagging",  # the DOI a batch left out
+    ]
+
+
+async def test_dois_of_an_unknown_prefix_go_to_crossref_before_doi_org_answers(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams
+) -> None:
+    """The first Crossref batch does not wait for /ra/; DataCite's DOIs still end at DataCite."""
+    upstreams.latency_s["doi-ra"] = 0.2
+    collect = Collector()
+    await enrich([DOI("10.1000/a"), DATACITE], registries(http), collect)
+    first_list = min(start for route, start, _ in upstreams.log if route == "crossref-list")
+    ra_end = min(end for route, _, end in upstreams.log if route == "doi-ra")
+    assert first_list < ra_end - 0.1
+    assert {d: o.work.registry for d, o in collect.by_doi.items() if o.work} == {
+        "10.1000/a": "crossref",
+        DATACITE: "datacite",
+    }
+
+
+async def test_without_optimism_nothing_goes_upstream_before_doi_org_answers(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams
+) -> None:
+    upstreams.latency_s["doi-ra"] = 0.1
+    await enrich([DOI("10.1000/a")], registries(http), Collector(), optimistic=False)
+    first_list = min(start for route, start, _ in upstreams.log if route == "crossref-list")
+    ra_end = min(end for route, _, end in upstreams.log if route == "doi-ra")
+    assert first_list >= ra_end
+
+
+@pytest.mark.parametrize("first", ["crossref", "doi.org"])
+async def test_a_doi_crossref_cannot_batch_is_asked_there_at_once_and_kept_only_if_it_is_crossref_s(
+    http: aiohttp.ClientSession, upstreams: FakeUpstreams, first: str
+) -> None:
+    """Comma DOIs need single look-ups: Crossref's answer counts only if doi.org names Crossref,
+    whichever of the two answers first."""
+    datacite_comma = DOI("10.5061/x,y")
+    crossref_gone = DOI("10.1000/gone,too")
+    upstreams.datacite[datacite_comma] = datacite_attributes(datacite_comma)
+    upstreams.agencies[crossref_gone] = "Crossref"
+    slow = "doi-ra" if first == "crossref" else "crossref-single"
+    upstreams.latency_s[slow] = 0.1
+    collect = Collector()
+    await enrich([COMMA, datacite_comma, crossref_gone], registries(http), collect)
+    outcomes = collect.by_doi
+    assert outcomes[COMMA].status is ResourceStatus.ENRICHED
+    work = outcomes[datacite_comma].work
+    assert work is not None
+    assert work.registry == "datacite"
+    assert outcomes[crossref_gone].error == "Crossref has no record of this DOI"
+    assert upstreams.calls["crossref-single"] == 3  # once each, before doi.org answered
+    assert upstreams.calls["datacite-single"] == 1

@@ -15,6 +15,7 @@ from cco_enrich.settings import Settings
 from cco_enrich.store import SessionStore, redis_settings
 from cco_enrich.worker import WorkerSettings, sweep_sessions
 from tests.conftest import RedisServer
+from tests.fakes import Recorder
 from tests.standin import Corpus, Policy, StandinServer, make_corpus
 
 pytestmark = pytest.mark.redis
@@ -225,3 +226,109 @@ async def test_a_small_session_finishes_before_a_big_one_started_earlier(
     )
     assert big_status.status is small_status.status is JobState.COMPLETED
     assert small_status.updated_at < big_status.updated_at
+
+
+async def test_small_sessions_on_one_worker_share_upstream_requests(
+    redis: ArqRedis, redis_server: RedisServer, standin: StandinServer, corpus: Corpus
+) -> None:
+    """Six sessions of two Crossref DOIs each: fewer list requests than sessions, each outcome
+    checkpointed into its own session."""
+    from cco_enrich.ingest import IdentifierListIngestor
+
+    ingestor = IdentifierListIngestor(max_identifiers=100, max_bytes=10**6)
+    store = SessionStore(redis, session_ttl_s=600)
+    dois = [w.doi for w in corpus.works_of("crossref") if "," not in w.doi][:12]
+    for n in range(6):
+        result = ingestor.ingest_json({"identifiers": dois[2 * n : 2 * n + 2]})
+        await store.create(f"session-small-{n}", result.resources, metadata={})
+        await store.enqueue(f"session-small-{n}")
+    await _run_burst(redis, _settings(redis_server, standin))
+    for n in range(6):
+        session = f"session-small-{n}"
+        assert (await store.status(session)).enriched == 2
+        assert {r.doi for r in await store.resources(session)} == set(dois[2 * n : 2 * n + 2])
+    requests = standin.stats.endpoint("crossref-list").requests
+    assert 1 <= requests < 6
+    assert all(n == 1 for n in standin.stats.lookups("crossref-list").values())
+
+
+async def test_a_stopping_worker_saves_the_batches_in_flight_before_handing_the_session_back(
+    redis: ArqRedis, redis_server: RedisServer
+) -> None:
+    """SIGTERM mid-session: no new request starts, the ones in flight land in the checkpoint,
+    and the session goes back to the queue. Nothing fetched is thrown away."""
+    import asyncio
+    import contextlib
+
+    from cco_enrich.ingest import IdentifierListIngestor
+    from cco_enrich.worker import stop_gracefully
+
+    corpus = make_corpus(400, 0, 0, 0, seed=9, n_prefixes=2)
+    store = SessionStore(redis, session_ttl_s=600)
+    result = IdentifierListIngestor(max_identifiers=1000, max_bytes=10**6).ingest_json(
+        {"identifiers": corpus.dois()}
+    )
+    await store.create("session-stop", result.resources, metadata={})
+    await store.enqueue("session-stop")
+    async with StandinServer(corpus, Policy(latency_base_s=0.4)) as slow:
+        worker = _worker(redis, _settings(redis_server, slow))
+        main = asyncio.create_task(worker.main())
+        while slow.state.limiters["polite-array"].in_flight == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        assert await stop_gracefully(worker.ctx, 5.0, main)
+        with contextlib.suppress(asyncio.CancelledError):
+            await main
+        await worker.close()
+        served = set(slow.stats.lookups("crossref-list")) | set(
+            slow.stats.lookups("crossref-single")
+        )
+    status = await store.status("session-stop")
+    assert (status.status, status.stage) == (JobState.QUEUED, "interrupted")
+    saved = {
+        r.doi for r in await store.resources("session-stop") if r.status is ResourceStatus.ENRICHED
+    }
+    assert 0 < len(saved) < len(corpus.works)
+    assert served == saved
+
+
+async def test_sigterm_drains_and_then_stops_the_worker_s_main_task(
+    redis: ArqRedis, redis_server: RedisServer, standin: StandinServer
+) -> None:
+    """The worker's own SIGTERM handler: no new request starts, then arq's main task ends."""
+    import asyncio
+    import os
+    import signal
+
+    from cco_enrich.worker import OWN_SIGNALS
+
+    ctx: dict[str, Any] = {
+        "redis": redis,
+        "settings": _settings(redis_server, standin, stop_grace_s=2.0),
+        OWN_SIGNALS: True,
+    }
+    ready = asyncio.Event()
+
+    async def main_task() -> None:  # stands for arq's Worker.main, which runs on_startup
+        await WorkerSettings.on_startup(ctx)
+        ready.set()
+        await asyncio.Event().wait()
+
+    main = asyncio.create_task(main_task())
+    await ready.wait()
+    loop = asyncio.get_running_loop()
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        async with asyncio.timeout(5):
+            with pytest.raises(asyncio.CancelledError):
+                await main
+        assert ctx["deps"].stopping.is_set()
+        assert await ctx["stopper"] is True  # nothing was in flight
+        limiter = ctx["deps"].registries.limiters["crossref-list"]
+        waiting = asyncio.create_task(Recorder().request(limiter, 0.0))
+        await asyncio.sleep(0.05)
+        assert limiter.started == 0  # a stopping worker starts no new request
+        waiting.cancel()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await WorkerSettings.on_shutdown(ctx)

@@ -307,7 +307,13 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/api/queue": {
         "get": {
-            "summary": "Sessions per state and live workers",
+            "summary": "Sessions per state, live workers, and each upstream pool's limit",
+            "description": (
+                "`pools` maps each upstream pool (crossref-list, crossref-single, datacite, "
+                "doi-org, ncbi, ...) to its `learned` limit (`requests` per `window_s`, "
+                "`in_flight`), its configured `ceiling`, and the `reason` of the last change "
+                "(configured, 429, 503, timeout, headers, recovered)."
+            ),
             "responses": {"200": _answer("Queue", {"type": "object"})},
         }
     },

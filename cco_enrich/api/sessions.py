@@ -32,7 +32,7 @@ from cco_enrich.models import (
     JobState,
     ResourceStatus,
 )
-from cco_enrich.store import SessionStore
+from cco_enrich.store import SessionStore, read_pool_limits
 from cco_enrich.webhooks import check_callback_url
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -262,8 +262,12 @@ async def export_session(request: Request) -> Response:
 
 
 async def queue_overview(request: Request) -> Response:
-    """GET /api/queue: sessions per state and the live workers."""
+    """GET /api/queue: sessions per state, the live workers, each upstream pool's limits."""
     store = _state(request).store
     return JSONResponse(
-        {"sessions": await store.queue_counts(), "workers": await store.live_workers()}
+        {
+            "sessions": await store.queue_counts(),
+            "workers": await store.live_workers(),
+            "pools": await read_pool_limits(store.redis),
+        }
     )

@@ -5,7 +5,9 @@ build.py                              build_registries(), Registries: the source
 crossref.py, datacite.py              one BatchRegistry per agency with its own API
 doiorg.py                             /ra/ agency look-ups; ContentNegotiation for other agencies
 _http.py                              get_json(): one request (limiter, timeout, retries, errors)
-limits.py                             PoolLimiter per pool; SharedLimitBackend Protocol
+limits.py, pools.py, slots.py         PoolLimiter per pool and its configured ceiling (PoolLimits)
+adaptive.py                           LearnedLimit: what a pool really allows, learned (AIMD)
+backend.py                            SharedLimitBackend Protocol (limits shared by the fleet)
 parse.py                              records -> Work (docs/metadata-mapping.md)
 """
 

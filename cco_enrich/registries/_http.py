@@ -6,7 +6,9 @@ Status handling, the same for every registry:
 - 200: parsed JSON (an unparseable body is retried, like 5xx);
 - 404: None, an answer: never retried and never parsed (Crossref sends plain text);
 - 400 and 414: BatchRejectedError, so a batch can be split;
-- 429: the whole pool pauses (Retry-After, else exponential backoff), then we retry;
+- 429: the whole pool pauses for its Retry-After (without one, the request backs off), then
+  we retry;
+- 429, 503 and timeouts lower the pool's learned limit; clean answers raise it again (adaptive.py);
 - 5xx, timeouts, connection errors: retried with exponential backoff and full jitter;
 - 403 (a manual block) and any other status: RegistryError at once.
 """
@@ -142,9 +144,10 @@ async def get_json(
                 wait_s,
                 _brief(url),
             )
-            if exc.is_429:
-                await limiter.pause(wait_s)
+            if exc.is_429 and exc.retry_after_s is not None:
+                await limiter.pause(wait_s)  # the upstream said how long: the whole pool waits
             else:
+                # The pool's learned limit has dropped already; only this request backs off.
                 await asyncio.sleep(wait_s)
 
 
@@ -154,20 +157,22 @@ async def _attempt(endpoint: Endpoint, limiter: PoolLimiter, url: str, accept: s
     request_url = URL(url, encoded=True)
     try:
         async with (
-            limiter.slot(),
+            limiter.slot(timeout_s=endpoint.timeout_s) as claim,
             endpoint.http.get(request_url, headers=headers, timeout=timeout) as response,
         ):
             if response.url.host == request_url.host:
                 # A redirect elsewhere (content negotiation) reports that host's limits, not ours.
-                limiter.adapt(response.headers)
+                await limiter.observe(response.headers)
             status = response.status
             metrics.upstream_response(limiter.name, status)
             # Read the body while holding the slot: the upstream counts us until it is sent. Error
             # bodies are read too (never parsed), so the connection goes back to the pool.
             body = await response.read()
             retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+            await limiter.answered(status, claim)  # 429 and 503 lower the pool's learned limit
     except TimeoutError:
         metrics.upstream_response(limiter.name, "timeout")
+        await limiter.overloaded("timeout")
         reason = f"timed out after {endpoint.timeout_s:g} s"
         raise _Retryable(reason) from None
     except aiohttp.ClientError as exc:

@@ -34,6 +34,16 @@ class BatchResult:
     failed: dict[DOI, str] = field(default_factory=dict)
     """Gave up (retries spent, or an answer we cannot use): DOI -> the reason."""
 
+    def part(self, dois: Sequence[DOI]) -> BatchResult:
+        """What this result says about `dois` only (one session's share of a shared batch)."""
+        wanted = set(dois)
+        return BatchResult(
+            works={d: w for d, w in self.works.items() if d in wanted},
+            missing=[d for d in self.missing if d in wanted],
+            not_found={d: r for d, r in self.not_found.items() if d in wanted},
+            failed={d: r for d, r in self.failed.items() if d in wanted},
+        )
+
     def merge(self, other: BatchResult) -> None:
         self.works.update(other.works)
         self.missing.extend(other.missing)

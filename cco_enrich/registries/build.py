@@ -8,24 +8,24 @@ doi.org. Adding a source is one module implementing BatchRegistry and one entry 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import aiohttp
 
 from cco_enrich.registries._http import Endpoint, RetryPolicy
+from cco_enrich.registries.backend import SharedLimitBackend
 from cco_enrich.registries.batching import BatchRegistry
 from cco_enrich.registries.crossref import CrossrefClient
 from cco_enrich.registries.datacite import DataCiteClient
 from cco_enrich.registries.doiorg import ContentNegotiation, DoiOrgClient, PrefixCache
-from cco_enrich.registries.limits import (
+from cco_enrich.registries.limits import PoolLimiter
+from cco_enrich.registries.pools import (
     CROSSREF_LIST,
     CROSSREF_SINGLE,
     DATACITE,
     DOI_ORG,
-    PoolLimiter,
     PoolLimits,
-    SharedLimitBackend,
 )
 
 
@@ -40,6 +40,8 @@ class Registries:
     fallback: BatchRegistry
     """Where DOIs go while doi.org cannot say which agency holds them."""
     limiters: dict[str, PoolLimiter]
+    batch_pools: Mapping[BatchRegistry, PoolLimiter] = field(default_factory=dict)
+    """The pool each source's batches go through (the engine seals a batch when it may start)."""
 
     def source_of(self, agency: str) -> BatchRegistry | None:
         """The source listed for this agency (doi.org's spelling, any case), if any."""
@@ -52,6 +54,11 @@ class Registries:
     def requests_started(self) -> dict[str, int]:
         """How many requests each pool has sent (retries included) since it was built."""
         return {name: limiter.started for name, limiter in self.limiters.items()}
+
+    async def register_limits(self) -> None:
+        """Publish each pool's ceiling and start from the fleet's learned limits (at start-up)."""
+        for limiter in self.limiters.values():
+            await limiter.register()
 
 
 def build_registries(
@@ -98,4 +105,5 @@ def build_registries(
         by_agency={agency.lower(): source for agency, source in sources.items()},
         fallback=crossref,  # most DOIs are Crossref's
         limiters=limiters,
+        batch_pools={crossref: limiters[CROSSREF_LIST], datacite: limiters[DATACITE]},
     )

@@ -1,12 +1,17 @@
 """PoolLimiter: at most N request starts in any sliding window and at most C in flight, per pool.
 
 One limiter per upstream pool (`crossref-single`, `crossref-list`, `datacite`, `doi-org`).
-Three local guards, then an optional SharedLimitBackend (on Redis: store/limits.py) for several
-worker processes:
+N and C are learned (adaptive.py): the configured limit is the ceiling, and 429s, 503s, timeouts
+and rate-limit headers move the learned limit below it. Three local guards, then an optional
+SharedLimitBackend (on Redis: store/limits.py) for several worker processes:
 - an aiolimiter bucket of capacity 1, so starts are paced evenly instead of bursting;
 - an exact sliding-window log, because upstreams count in any window: a bucket that bursts N and
   refills could put 2N into one second;
-- an in-flight counter whose size can change at run time (asyncio.Semaphore's cannot).
+- an in-flight counter whose size can change at run time (slots.py).
+
+A request abandoned in flight (its task cancelled) keeps its slot, local and shared, until it
+would have ended: the upstream keeps serving it, so handing the slot on at once would put one
+request too many in flight.
 """
 
 from __future__ import annotations
@@ -14,25 +19,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import heapq
-import itertools
 import logging
-import re
+import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
 
-log = logging.getLogger(__name__)
+from cco_enrich.registries.adaptive import LearnedLimits, MemoryLearnedLimits, Usage
+from cco_enrich.registries.backend import SharedLimitBackend
+from cco_enrich.registries.learner import Learner
+from cco_enrich.registries.pools import PoolLimit, PoolLimits
+from cco_enrich.registries.slots import REQUEST_PRIORITY, PrioritySlots
 
-CROSSREF_SINGLE = "crossref-single"
-CROSSREF_LIST = "crossref-list"
-DATACITE = "datacite"
-DOI_ORG = "doi-org"
+log = logging.getLogger(__name__)
 
 WINDOW_MARGIN_S = 0.025
 """Slack added to every window: requests arrive upstream a little later than we send them."""
@@ -40,151 +43,26 @@ SHARED_POLL_S = 0.02
 SHARED_SLOT_TTL_S = 6.0
 """A shared in-flight slot is refreshed every third of this while its request runs, so a worker
 that dies mid-request (SIGKILL, OOM) blocks the pool's slot for at most this long."""
+MIN_GRACE_S = 1.0
+"""An abandoned request keeps its slot at least this long (else twice the pool's p90 latency)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PoolLimit:
-    """At most `requests` starts per `window_s` seconds, and at most `in_flight` at once."""
+@dataclass(slots=True)
+class Claim:
+    """One request's claim on a pool: its slots (local, shared), when it started, and what the
+    pool was using then (what a 429 on it says about the real limit)."""
 
-    requests: int
-    window_s: float = 1.0
-    in_flight: int = 1
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.window_s
-
-
-@dataclass(frozen=True, slots=True)
-class PoolLimits:
-    """The limits of every pool; `from_settings()` picks them from the CCO_* setting values.
-
-    doi.org publishes no limits. Its RA look-ups and content negotiation go to one host, so
-    they share one pool.
-    """
-
-    crossref_single: PoolLimit
-    crossref_list: PoolLimit
-    datacite: PoolLimit
-    doi_org: PoolLimit
-
-    @classmethod
-    def from_settings(
-        cls,
-        *,
-        is_polite: bool,
-        crossref_single_per_s: int,
-        crossref_single_in_flight: int,
-        crossref_list_per_s: int,
-        crossref_list_in_flight: int,
-        crossref_public_single_per_s: int,
-        crossref_public_list_per_s: int,
-        crossref_public_in_flight: int,
-        datacite_per_5min: int,
-        datacite_public_per_5min: int,
-        datacite_in_flight: int,
-        doi_org_per_s: int,
-        doi_org_in_flight: int,
-    ) -> PoolLimits:
-        """The polite pools when we name a contact (CCO_MAILTO), else the public ones.
-
-        Takes the values of the CCO_* settings of the same names (the registries never read
-        Settings). The public DataCite limit never exceeds the identified one.
-        """
-        if is_polite:
-            crossref_single = PoolLimit(crossref_single_per_s, 1.0, crossref_single_in_flight)
-            crossref_list = PoolLimit(crossref_list_per_s, 1.0, crossref_list_in_flight)
-            datacite_per_window = datacite_per_5min
-        else:
-            crossref_single = PoolLimit(
-                crossref_public_single_per_s, 1.0, crossref_public_in_flight
-            )
-            crossref_list = PoolLimit(crossref_public_list_per_s, 1.0, crossref_public_in_flight)
-            datacite_per_window = min(datacite_per_5min, datacite_public_per_5min)
-        return cls(
-            crossref_single=crossref_single,
-            crossref_list=crossref_list,
-            datacite=PoolLimit(datacite_per_window, 300.0, datacite_in_flight),
-            doi_org=PoolLimit(doi_org_per_s, 1.0, doi_org_in_flight),
-        )
-
-    def by_pool(self) -> dict[str, PoolLimit]:
-        """The limits keyed by pool name."""
-        return {
-            CROSSREF_SINGLE: self.crossref_single,
-            CROSSREF_LIST: self.crossref_list,
-            DATACITE: self.datacite,
-            DOI_ORG: self.doi_org,
-        }
+    started_at: float
+    holder: str | None = None
+    keeper: asyncio.Task[None] | None = None
+    used: bool = field(default=False)
+    usage: Usage = (1, 1)
+    """(starts in the window, requests in flight) at its start, itself included; fleet-wide."""
 
 
-class SharedLimitBackend(Protocol):
-    """Limits kept outside this process, so that every worker together stays under them."""
-
-    async def try_start(self, pool: str, requests: int, window_s: float) -> float:
-        """Record a start and return 0, or return how many seconds to wait before asking again."""
-        ...
-
-    async def acquire_slot(self, pool: str, holder: str, in_flight: int, ttl_s: float) -> bool:
-        """Take one of `in_flight` slots for `holder` (until `ttl_s` at the latest)."""
-        ...
-
-    async def refresh_slot(self, pool: str, holder: str, ttl_s: float) -> None:
-        """Keep `holder`'s slot for another `ttl_s` (a long request is still running)."""
-        ...
-
-    async def release_slot(self, pool: str, holder: str) -> None:
-        """Give `holder`'s slot back."""
-        ...
-
-    async def pause(self, pool: str, seconds: float) -> None:
-        """Stop every worker from starting requests in this pool for `seconds`."""
-        ...
-
-
-REQUEST_PRIORITY: contextvars.ContextVar[int] = contextvars.ContextVar(
-    "request_priority", default=0
+_RESERVED: contextvars.ContextVar[tuple[PoolLimiter, Claim] | None] = contextvars.ContextVar(
+    "reserved_start", default=None
 )
-"""Who gets a pool's next free slot: the lowest value first, then first come. A session run sets
-it to its number of open DOIs, so a small session is not stuck behind a big one's batches."""
-
-
-class _Slots:
-    """A counting semaphore whose size can change while tasks wait; by priority, then FIFO."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.used = 0
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap
-        self._arrivals = itertools.count()
-
-    async def acquire(self) -> None:
-        if self.used < self.size and not self._waiters:
-            self.used += 1
-            return
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (REQUEST_PRIORITY.get(), next(self._arrivals), fut))
-        try:
-            await fut
-        except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled():
-                self.release()  # the slot was handed over just as we were cancelled
-            raise  # a cancelled waiter still in the heap is skipped by _wake
-
-    def release(self) -> None:
-        self.used -= 1
-        self._wake()
-
-    def resize(self, size: int) -> None:
-        self.size = size
-        self._wake()
-
-    def _wake(self) -> None:
-        while self._waiters and self.used < self.size:
-            _, _, fut = heapq.heappop(self._waiters)
-            if not fut.done():
-                self.used += 1
-                fut.set_result(None)
 
 
 class PoolLimiter:
@@ -193,64 +71,114 @@ class PoolLimiter:
     def __init__(
         self,
         name: str,
-        limit: PoolLimit,
+        ceiling: PoolLimit,
         *,
         shared: SharedLimitBackend | None = None,
         margin_s: float = WINDOW_MARGIN_S,
         slot_ttl_s: float = SHARED_SLOT_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+        min_grace_s: float = MIN_GRACE_S,
     ) -> None:
         self.name = name
+        self.min_grace_s = min_grace_s
         self.shared = shared
         self.margin_s = margin_s
         self.slot_ttl_s = slot_ttl_s
         self.started = 0
-        self._limit = limit
-        self._bucket = AsyncLimiter(1, limit.window_s / limit.requests)
+        self.active = 0
+        """Requests running now (an abandoned one that keeps its slot is not counted)."""
+        self._ceiling = ceiling
+        self._limit = ceiling
+        self._bucket = AsyncLimiter(1, ceiling.window_s / ceiling.requests)
         self._sent: deque[float] = deque()
-        self._slots = _Slots(limit.in_flight)
+        self._slots = PrioritySlots(ceiling.in_flight)
         self._start_lock = asyncio.Lock()
+        self._starts_open = asyncio.Event()
+        self._starts_open.set()
         self._paused_until = 0.0
+        store: LearnedLimits = shared or MemoryLearnedLimits(clock)
+        self.learner = Learner(name, ceiling, store, clock=clock, on_change=self._apply)
+        self._background: set[asyncio.Task[None]] = set()
+
+    @property
+    def ceiling(self) -> PoolLimit:
+        """The configured limit: the learned one never goes above it."""
+        return self._ceiling
 
     @property
     def limit(self) -> PoolLimit:
+        """The limit in force now (the learned one)."""
         return self._limit
 
     @property
     def in_flight(self) -> int:
+        """Slots taken: requests running and abandoned ones still keeping theirs."""
         return self._slots.used
 
-    def set_limit(self, limit: PoolLimit) -> None:
-        """Change the pool's limits; waiting requests follow at once."""
+    def set_ceiling(self, ceiling: PoolLimit) -> None:
+        """Change the configured limit; the limit in force follows at once."""
+        self._ceiling = ceiling
+        self.learner.ceiling = ceiling
+        self._apply(ceiling.requests, ceiling.in_flight)
+
+    async def register(self) -> None:
+        """Publish the ceiling (shared backend) and start from the fleet's learned limit."""
+        if self.shared is not None:
+            await self.shared.register_ceiling(self.name, self._ceiling)
+        await self.learner.start()
+
+    @property
+    def epoch_s(self) -> float:
+        return self.learner.epoch_s
+
+    @property
+    def grace_s(self) -> float:
+        """How long an abandoned request keeps its slot: twice the p90 latency, at least 1 s."""
+        return max(self.min_grace_s, 2 * self.learner.latency_p90_s)
+
+    async def answered(self, status: int, claim: Claim | None = None) -> None:
+        """Learn from one answer: 429 and 503 lower the limit, clean answers raise it in time."""
+        if claim is None:
+            await self.learner.answered(status)
+            return
+        started_ago_s = asyncio.get_running_loop().time() - claim.started_at
+        await self.learner.answered(status, claim.usage, started_ago_s)
+
+    async def overloaded(self, reason: str) -> None:
+        """A 429, a 503 or a timeout: the pool's learned limit drops (once per epoch)."""
+        await self.learner.overloaded(reason)
+
+    async def observe(self, headers: Mapping[str, str]) -> None:
+        """Follow x-rate-limit-limit, x-rate-limit-interval and x-concurrency-limit when sent."""
+        await self.learner.observe(headers)
+
+    def _apply(self, requests: int, in_flight: int) -> None:
+        """Put a learned limit (capped by the ceiling) in force; waiting requests follow."""
+        limit = PoolLimit(
+            max(1, min(requests, self._ceiling.requests)),
+            self._ceiling.window_s,
+            max(1, min(in_flight, self._ceiling.in_flight)),
+        )
         if limit == self._limit:
             return
         log.info(
-            "pool %s: %d per %.3g s, %d in flight (was %d per %.3g s, %d)",
+            "pool %s: %d per %.3g s, %d in flight (was %d, %d; ceiling %d, %d)",
             self.name,
             limit.requests,
             limit.window_s,
             limit.in_flight,
             self._limit.requests,
-            self._limit.window_s,
             self._limit.in_flight,
+            self._ceiling.requests,
+            self._ceiling.in_flight,
         )
-        if (limit.requests, limit.window_s) != (self._limit.requests, self._limit.window_s):
+        if limit.requests != self._limit.requests:
             self._bucket = AsyncLimiter(1, limit.window_s / limit.requests)
         self._limit = limit
         self._slots.resize(limit.in_flight)
+        self.learner.following(limit.requests, limit.in_flight)
 
-    def adapt(self, headers: Mapping[str, str]) -> None:
-        """Follow x-rate-limit-limit, x-rate-limit-interval and x-concurrency-limit when sent."""
-        requests = _header_int(headers.get("x-rate-limit-limit"))
-        window_s = _header_interval(headers.get("x-rate-limit-interval"))
-        in_flight = _header_int(headers.get("x-concurrency-limit"))
-        self.set_limit(
-            replace(
-                self._limit,
-                requests=requests or self._limit.requests,
-                window_s=window_s or self._limit.window_s,
-                in_flight=in_flight or self._limit.in_flight,
-            )
-        )
+    # -- starts -----------------------------------------------------------------------------
 
     async def pause(self, seconds: float) -> None:
         """Start nothing in this pool (in any worker) for `seconds`: the upstream said 429."""
@@ -261,35 +189,119 @@ class PoolLimiter:
         if self.shared is not None:
             await self.shared.pause(self.name, seconds)
 
+    def hold_starts(self) -> None:
+        """Start no new request until `resume_starts()`: the worker is stopping."""
+        self._starts_open.clear()
+
+    def resume_starts(self) -> None:
+        self._starts_open.set()
+
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Wait for an in-flight slot and a start; hold the slot until the block ends."""
+    async def slot(self, *, timeout_s: float | None = None) -> AsyncIterator[Claim]:
+        """Wait for an in-flight slot and a start; hold the slot until the block ends.
+
+        Cancelled inside the block, the request is abandoned: its slot stays taken until it
+        would have ended (`timeout_s` after its start) or for `grace_s`, whichever is sooner.
+        """
+        reserved = _RESERVED.get()
+        if reserved is not None and reserved[0] is self and not reserved[1].used:
+            held = reserved[1]
+            held.used = True
+        else:
+            held = await self._acquire()
+        try:
+            yield held
+        except asyncio.CancelledError:
+            self._abandon(held, timeout_s)
+            raise
+        except BaseException:
+            await self._release(held)
+            raise
+        self.learner.latencies.append(asyncio.get_running_loop().time() - held.started_at)
+        await self._release(held)
+
+    async def reserve(self) -> Claim:
+        """A start granted now for a request not built yet; hand it on with `using()`."""
+        return await self._acquire()
+
+    @asynccontextmanager
+    async def using(self, held: Claim) -> AsyncIterator[None]:
+        """The first `slot()` of this pool inside the block takes the reserved start."""
+        token = _RESERVED.set((self, held))
+        try:
+            yield
+        finally:
+            _RESERVED.reset(token)
+            if not held.used:
+                held.used = True
+                await self._release(held)
+
+    async def _acquire(self) -> Claim:
         await self._slots.acquire()
         try:
-            holder = await self._acquire_shared_slot()
+            holder, in_flight = await self._acquire_shared_slot()
             keeper = (
                 asyncio.create_task(self._keep_shared_slot(holder)) if holder is not None else None
             )
             try:
-                await self._wait_for_start()
-                yield
-            finally:
-                if keeper is not None:
-                    keeper.cancel()
-                if holder is not None and self.shared is not None:
-                    # Shielded: a cancelled request must still hand its slot back (else: ttl).
-                    await asyncio.shield(self.shared.release_slot(self.name, holder))
+                starts = await self._wait_for_start()
+            except BaseException:
+                await self._give_back_shared(holder, keeper)
+                raise
+        except BaseException:
+            self._slots.release()
+            raise
+        self.active += 1
+        usage = (starts, max(in_flight, self._slots.used))
+        return Claim(asyncio.get_running_loop().time(), holder, keeper, usage=usage)
+
+    async def _release(self, held: Claim) -> None:
+        try:
+            await self._give_back_shared(held.holder, held.keeper)
         finally:
             self._slots.release()
+            self.active -= 1
 
-    async def _acquire_shared_slot(self) -> str | None:
+    async def _give_back_shared(
+        self, holder: str | None, keeper: asyncio.Task[None] | None
+    ) -> None:
+        if keeper is not None:
+            keeper.cancel()
+        if holder is not None and self.shared is not None:
+            # Shielded: a cancelled request must still hand its slot back (else: ttl).
+            await asyncio.shield(self.shared.release_slot(self.name, holder))
+
+    def _abandon(self, held: Claim, timeout_s: float | None) -> None:
+        """The upstream still serves it: keep its slot until it would have ended."""
+        self.active -= 1
+        loop = asyncio.get_running_loop()
+        hold_s = self.grace_s
+        if timeout_s is not None:
+            hold_s = min(hold_s, max(0.0, timeout_s - (loop.time() - held.started_at)))
+        log.info("pool %s: an abandoned request keeps its slot for %.1f s", self.name, hold_s)
+        if held.keeper is not None:
+            held.keeper.cancel()
+        if held.holder is not None and self.shared is not None:
+            # The slot's expiry in Redis becomes the end of the hold, so it holds even if this
+            # process exits now (SIGTERM).
+            task = asyncio.create_task(self.shared.refresh_slot(self.name, held.holder, hold_s))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        loop.call_later(hold_s, self._slots.release)
+
+    async def _acquire_shared_slot(self) -> tuple[str | None, int]:
+        """A shared slot's holder id, and how many the fleet has in flight with it."""
         if self.shared is None:
-            return None
+            return None, 0
         holder = uuid.uuid4().hex
         while True:
-            limit = self._limit.in_flight
-            if await self.shared.acquire_slot(self.name, holder, limit, self.slot_ttl_s):
-                return holder
+            acquired, learned, in_flight = await self.shared.acquire_slot(
+                self.name, holder, self._ceiling.in_flight, self.slot_ttl_s
+            )
+            if learned != self._limit.in_flight:
+                self._apply(self._limit.requests, learned)
+            if acquired:
+                return holder, in_flight
             await asyncio.sleep(SHARED_POLL_S)
 
     async def _keep_shared_slot(self, holder: str) -> None:
@@ -299,22 +311,27 @@ class PoolLimiter:
             with contextlib.suppress(Exception):  # a missed refresh only shortens the slot
                 await self.shared.refresh_slot(self.name, holder, self.slot_ttl_s)
 
-    async def _wait_for_start(self) -> None:
+    async def _wait_for_start(self) -> int:
+        """Wait for a start; how many starts the window holds with it (fleet-wide if shared)."""
         loop = asyncio.get_running_loop()
         async with self._start_lock:
             await self._bucket.acquire()
+            starts = 0
             while True:
+                await self._starts_open.wait()
                 delay = max(self._paused_until - loop.time(), self._window_wait(loop.time()))
                 if delay <= 0 and self.shared is not None:
-                    limit = self._limit
-                    delay = await self.shared.try_start(
-                        self.name, limit.requests, limit.window_s + self.margin_s
+                    delay, learned, starts = await self.shared.try_start(
+                        self.name, self._ceiling.requests, self._limit.window_s + self.margin_s
                     )
-                if delay <= 0:
+                    if learned != self._limit.requests:
+                        self._apply(learned, self._limit.in_flight)
+                if delay <= 0 and self._starts_open.is_set():
                     break
-                await asyncio.sleep(delay)
+                await asyncio.sleep(max(delay, 0.0))
             self._sent.append(loop.time())
             self.started += 1
+            return max(starts, len(self._sent))
 
     def _window_wait(self, now: float) -> float:
         """Seconds until one more start keeps every window at N starts or fewer."""
@@ -327,29 +344,4 @@ class PoolLimiter:
         return self._sent[len(self._sent) - requests] + horizon - now
 
 
-_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$")
-
-
-def _header_values(raw: str | None) -> list[tuple[float, str]]:
-    # Crossref has sent duplicated headers ("50, 50"); anything unreadable is ignored.
-    if not raw:
-        return []
-    values = []
-    for part in raw.split(","):
-        match = _NUMBER.match(part)
-        if match:
-            values.append((float(match.group(1)), match.group(2) or "s"))
-    return values
-
-
-def _header_int(raw: str | None) -> int | None:
-    """The smallest positive integer in a possibly duplicated header, or None."""
-    numbers = [int(value) for value, _ in _header_values(raw) if value >= 1]
-    return min(numbers) if numbers else None
-
-
-def _header_interval(raw: str | None) -> float | None:
-    """The longest interval in seconds ("1s", "500ms", "1m"), or None."""
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0}
-    seconds = [value * scale[unit] for value, unit in _header_values(raw) if value > 0]
-    return max(seconds) if seconds else None
+__all__ = ["REQUEST_PRIORITY", "PoolLimit", "PoolLimiter", "PoolLimits", "SharedLimitBackend"]

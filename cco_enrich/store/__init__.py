@@ -30,7 +30,7 @@ from cco_enrich.store.events import EVENTS_MAXLEN, ProgressEvent
 from cco_enrich.store.fleet import WORKER_HEARTBEAT_TTL_S, FleetView, fleet_view
 from cco_enrich.store.jobs import LEASE_RECLAIMED, PRIORITY_HEAD_START
 from cco_enrich.store.keys import JOB_FUNCTION, QUEUE_NAME
-from cco_enrich.store.limits import RedisLimitBackend
+from cco_enrich.store.limits import RedisLimitBackend, read_pool_limits
 from cco_enrich.store.ratelimit import count_hit, queued_sessions
 from cco_enrich.store.sessions import SessionRecord, SessionStore
 
@@ -56,5 +56,6 @@ __all__ = [
     "fleet_view",
     "follow_sentinel",
     "queued_sessions",
+    "read_pool_limits",
     "redis_settings",
 ]

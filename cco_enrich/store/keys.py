@@ -43,6 +43,8 @@ LIMITS_KEY_PREFIX = "cco:limits"
 RATE_KEY = LIMITS_KEY_PREFIX + ":{pool}:starts"
 SLOTS_KEY = LIMITS_KEY_PREFIX + ":{pool}:slots"
 PAUSE_KEY = LIMITS_KEY_PREFIX + ":{pool}:pause"
+LEARNED_KEY = LIMITS_KEY_PREFIX + ":{pool}:learned"  # a hash: the learned limit and its ceiling
+LIMIT_POOLS_KEY = LIMITS_KEY_PREFIX + ":pools"  # a set: the pools that have a learned hash
 
 
 def session_keys(session_id: str) -> tuple[str, str, str, str, str]:

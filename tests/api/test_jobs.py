@@ -60,3 +60,4 @@ def test_queue_overview(client: TestClient) -> None:
     body = client.get("/api/queue").json()
     assert body["sessions"]["queued"] == 1
     assert body["workers"] == []
+    assert body["pools"] == {}  # no worker has published its pools yet

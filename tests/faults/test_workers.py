@@ -114,8 +114,8 @@ def test_a_killed_workers_session_resumes_on_another_within_5_s(
 @pytest.mark.parametrize(
     ("n_dois", "deploys"),
     [
-        pytest.param(600, 2, id="600-2-deploys"),
-        pytest.param(1000, 5, id="1000-5-deploys", marks=LONG),
+        pytest.param(1500, 2, id="1500-2-deploys"),
+        pytest.param(3000, 5, id="3000-5-deploys", marks=LONG),
     ],
 )
 def test_a_rolling_deploy_leaves_the_session_queued_never_failed(

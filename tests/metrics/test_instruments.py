@@ -84,11 +84,14 @@ async def test_outcome_cache_lookups_count_hits_and_misses(fake_redis: ArqRedis)
     assert now("cco_cache_lookups_total", result="miss") == misses + 2
 
 
-def test_a_worker_s_pool_limits_are_gauges_while_it_runs() -> None:
+async def test_a_worker_s_pool_limits_are_gauges_while_it_runs() -> None:
     limiters = {"gauge-pool": PoolLimiter("gauge-pool", PoolLimit(6, 2.0, 4))}
     with metrics.watching_pools(limiters):
         text = render(REGISTRY).decode()
-        limiters["gauge-pool"].set_limit(PoolLimit(2, 1.0, 1))  # learned lower: read at scrape time
+        # The upstream's headers set a lower limit: the gauge reads it at scrape time.
+        await limiters["gauge-pool"].observe(
+            {"x-rate-limit-limit": "4", "x-rate-limit-interval": "2s", "x-concurrency-limit": "1"}
+        )
         lowered = render(REGISTRY).decode()
     after = render(REGISTRY).decode()
     assert value(text, "cco_pool_rate_limit", pool="gauge-pool") == 3.0

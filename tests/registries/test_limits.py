@@ -9,7 +9,7 @@ import pytest
 
 from cco_enrich.registries.limits import REQUEST_PRIORITY, PoolLimit, PoolLimiter
 from cco_enrich.settings import Settings
-from cco_enrich.worker import pool_limits
+from cco_enrich.wiring import pool_limits
 from tests.fakes import Recorder
 
 WINDOW_S = 0.2
@@ -54,7 +54,7 @@ async def test_raising_in_flight_at_run_time_lets_waiters_start() -> None:
     tasks = [asyncio.create_task(recorder.request(limiter, 0.05)) for _ in range(3)]
     await asyncio.sleep(0.01)
     assert recorder.active == 1
-    limiter.set_limit(PoolLimit(100, 1.0, 3))
+    limiter.set_ceiling(PoolLimit(100, 1.0, 3))
     await asyncio.sleep(0.03)
     assert recorder.active == 3
     await asyncio.gather(*tasks)
@@ -83,25 +83,35 @@ async def test_cancelled_waiter_gives_no_slot_away() -> None:
             {"x-rate-limit-limit": "3", "x-rate-limit-interval": "1s", "x-concurrency-limit": "3"},
             PoolLimit(3, 1.0, 3),
         ),
+        # more than the ceiling: the ceiling stays (and duplicated headers read as one)
         (
             {"x-rate-limit-limit": "50, 50", "x-rate-limit-interval": "1s, 1s"},
-            PoolLimit(50, 1.0, 3),
+            PoolLimit(10, 1.0, 3),
         ),
         ({"x-rate-limit-limit": "5", "x-concurrency-limit": "1"}, PoolLimit(5, 1.0, 1)),
-        ({"x-rate-limit-interval": "500ms"}, PoolLimit(10, 0.5, 3)),
+        # 3 per 500 ms is 6 per our 1 s window
+        ({"x-rate-limit-limit": "3", "x-rate-limit-interval": "500ms"}, PoolLimit(6, 1.0, 3)),
         ({}, PoolLimit(10, 1.0, 3)),
         ({"x-rate-limit-limit": "lots", "x-concurrency-limit": "0"}, PoolLimit(10, 1.0, 3)),
     ],
 )
-def test_adapt_follows_rate_limit_headers(headers: dict[str, str], expected: PoolLimit) -> None:
+async def test_rate_limit_headers_set_the_limit_within_the_ceiling(
+    headers: dict[str, str], expected: PoolLimit
+) -> None:
     limiter = PoolLimiter("crossref-single", PoolLimit(10, 1.0, 3))
-    limiter.adapt(headers)
+    await limiter.observe(headers)
     assert limiter.limit == expected
 
 
 async def test_lowered_limit_applies_to_the_next_starts() -> None:
     limiter = PoolLimiter("test", PoolLimit(50, WINDOW_S, 5), margin_s=0.005)
-    limiter.adapt({"x-rate-limit-limit": "2", "x-concurrency-limit": "1"})
+    await limiter.observe(
+        {
+            "x-rate-limit-limit": "2",
+            "x-rate-limit-interval": f"{WINDOW_S}s",
+            "x-concurrency-limit": "1",
+        }
+    )
     recorder = Recorder()
     async with asyncio.TaskGroup() as group:
         for _ in range(5):

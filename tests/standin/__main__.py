@@ -31,7 +31,40 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--doi-in-flight", type=int, default=5, help="doi.org concurrency")
     parser.add_argument("--no-limits", action="store_true", help="count but never answer 429")
     parser.add_argument("--retry-after", action="store_true", help="send Retry-After: 1 on 429")
+    parser.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="POOL=N/W[/C]",
+        help="enforce N requests per W seconds and C in flight in a pool (polite-array, "
+        "polite-single, public-array, public-single, datacite, doi.org); repeatable",
+    )
+    parser.add_argument(
+        "--advertise",
+        action="append",
+        default=[],
+        metavar="POOL=N/W[/C]",
+        help="announce this in a Crossref pool's headers instead of the limit it enforces",
+    )
+    parser.add_argument(
+        "--no-limit-headers", action="store_true", help="send no x-rate-limit-* headers"
+    )
+    parser.add_argument(
+        "--hold-abandoned",
+        action="store_true",
+        help="a request whose client left keeps counting in flight until its answer was due",
+    )
     return parser
+
+
+def _pool_limits(pairs: list[str]) -> dict[str, list[str]]:
+    limits: dict[str, list[str]] = {}
+    for pair in pairs:
+        pool, _, limit = pair.partition("=")
+        if not limit:
+            raise SystemExit(f"--limit/--advertise takes POOL=N/W[/C], not {pair!r}")
+        limits[pool] = limit.split("/")
+    return limits
 
 
 def _corpus(args: argparse.Namespace) -> Corpus:
@@ -71,7 +104,15 @@ def main(argv: list[str] | None = None) -> None:
         latency_jitter_s=args.latency_jitter,
         doi_org=PoolLimit(args.doi_rate, 1.0, args.doi_in_flight),
         seed=args.seed,
+        limit_headers=not args.no_limit_headers,
+        hold_abandoned=args.hold_abandoned,
     )
+    try:
+        policy = policy.changed(
+            {"limits": _pool_limits(args.limit), "advertise": _pool_limits(args.advertise)}
+        )
+    except ValueError as exc:
+        raise SystemExit(f"python -m tests.standin: {exc}") from None
     asyncio.run(_serve(corpus, policy, args.host, args.port))
 
 

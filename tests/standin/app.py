@@ -136,10 +136,23 @@ async def _answer(
         if policy.latency_jitter_s:
             delay += state.rng.uniform(0, policy.latency_jitter_s)
         if delay > 0:
-            await asyncio.sleep(delay)
+            await _serve_for(delay, limiter, hold=policy.hold_abandoned)
         return result.response
     finally:
         limiter.release()
+
+
+async def _serve_for(delay_s: float, limiter: PoolLimiter, *, hold: bool) -> None:
+    """The time an answer takes; with `hold`, a client that leaves still counts until then."""
+    loop = asyncio.get_running_loop()
+    ends_at = loop.time() + delay_s
+    try:
+        await asyncio.sleep(delay_s)
+    except asyncio.CancelledError:
+        if hold:
+            limiter.in_flight += 1  # the release in _answer's finally is undone until then
+            loop.call_at(ends_at, limiter.release)
+        raise
 
 
 async def _serve(request: web.Request, call: _Call, answer: Callable[[], Answer]) -> web.Response:
@@ -171,13 +184,13 @@ def _crossref_call(request: web.Request, kind: str, shape: str, dois: list[str])
     policy = request.app[STATE].policy
     pool = f"{'polite' if _is_polite(request) else 'public'}-{shape}"
     limit = policy.crossref_limit(pool)
-    headers = {
-        "x-api-pool": pool,
-        "x-rate-limit-limit": str(limit.requests),
-        "x-rate-limit-interval": f"{limit.window_s:g}s",
-    }
-    if limit.in_flight is not None:
-        headers["x-concurrency-limit"] = str(limit.in_flight)
+    headers = {"x-api-pool": pool}
+    if policy.limit_headers:
+        announced = policy.announced(pool)
+        headers["x-rate-limit-limit"] = str(announced.requests)
+        headers["x-rate-limit-interval"] = f"{announced.window_s:g}s"
+        if announced.in_flight is not None:
+            headers["x-concurrency-limit"] = str(announced.in_flight)
     return _Call(kind, pool, limit, dois, policy.crossref_max_line_bytes, headers=headers)
 
 
@@ -268,6 +281,16 @@ async def post_fault(request: web.Request) -> web.Response:
     return web.json_response({"faults": state.faults.pending()})
 
 
+async def post_policy(request: web.Request) -> web.Response:
+    """Change the policy while serving (latency, limits, headers): Policy.changed()."""
+    state = request.app[STATE]
+    try:
+        state.policy = state.policy.changed(await request.json(loads=orjson.loads))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    return web.json_response({"policy": repr(state.policy)})
+
+
 async def post_reset(request: web.Request) -> web.Response:
     request.app[STATE].reset()
     return web.json_response({"reset": True})
@@ -308,6 +331,7 @@ def create_standin_app(
     app.router.add_get("/_standin/corpus", get_corpus)
     app.router.add_post("/_standin/faults", post_fault)
     app.router.add_post("/_standin/reset", post_reset)
+    app.router.add_post("/_standin/policy", post_policy)
     register_ncbi(app, policy, clock=clock)  # /ncbi/eutils, /ncbi/idconv (tests/standin/ncbi.py)
     register_openlibrary(app, policy, clock=clock)  # /openlibrary/api/books
     register_handle(app, policy, clock=clock)  # /handle/api/handles, /n2t/ark:...

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
+from typing import Any
 
 Clock = Callable[[], float]
 
@@ -50,6 +51,13 @@ class Policy:
     doi_org: PoolLimit = PoolLimit(10, 1.0, 5)  # undocumented upstream
     retry_after: bool = False  # add "Retry-After: 1" to every 429
     html_429: bool = False  # the historical HTML body instead of an empty one
+    limit_headers: bool = True  # send x-rate-limit-* / x-concurrency-limit (Crossref pools)
+    advertised: Mapping[str, PoolLimit] = field(default_factory=dict)
+    """What the headers announce per Crossref pool, when not the limit enforced (a real limit
+    below the advertised one)."""
+    hold_abandoned: bool = False
+    """A request whose client went away keeps counting in flight until its answer would have
+    been sent, as a real upstream keeps serving it."""
     latency_base_s: float = 0.0
     latency_per_item_s: float = 0.0
     latency_jitter_s: float = 0.0
@@ -70,6 +78,71 @@ class Policy:
 
     def without_limits(self) -> Policy:
         return replace(self, limits_enabled=False)
+
+    def announced(self, pool: str) -> PoolLimit:
+        """The limit the headers of a Crossref pool announce."""
+        return self.advertised.get(pool, self.crossref_limit(pool))
+
+    def changed(self, spec: Mapping[str, Any]) -> Policy:
+        """This policy with the changes of a JSON object (POST /_standin/policy).
+
+        `limits` and `advertise` map pool names (polite-array, datacite, doi.org, ...) to
+        [requests, window_s, in_flight or null]; other keys name Policy fields.
+
+        Raises:
+            ValueError: an unknown key or pool, or a malformed limit.
+        """
+        changes: dict[str, Any] = {}
+        advertised = dict(self.advertised)
+        for key, value in spec.items():
+            if key == "limits":
+                for pool, limit in value.items():
+                    changes[_limit_field(pool)] = limit_of(limit)
+            elif key == "advertise":
+                for pool, limit in value.items():
+                    _limit_field(pool)
+                    if limit is None:
+                        advertised.pop(pool, None)
+                    else:
+                        advertised[pool] = limit_of(limit)
+            elif key in _SCALAR_FIELDS:
+                changes[key] = type(getattr(self, key))(value)
+            else:
+                raise ValueError(f"unknown policy key {key!r}")
+        return replace(self, advertised=advertised, **changes)
+
+
+_POOL_FIELDS = {
+    "polite-single": "polite_single",
+    "polite-array": "polite_array",
+    "public-single": "public_single",
+    "public-array": "public_array",
+    "datacite": "datacite_identified",
+    "datacite-anonymous": "datacite_anonymous",
+    "doi.org": "doi_org",
+}
+_SCALAR_FIELDS = {
+    f.name for f in fields(Policy) if f.type in ("bool", "float", "int") and f.name != "seed"
+}
+
+
+def _limit_field(pool: str) -> str:
+    if pool not in _POOL_FIELDS:
+        raise ValueError(f"unknown pool {pool!r}; expected one of {sorted(_POOL_FIELDS)}")
+    return _POOL_FIELDS[pool]
+
+
+def limit_of(value: Any) -> PoolLimit:
+    """A PoolLimit from "N/W/C", "N/W", or a [N, W, C] list (C null or absent: no cap)."""
+    parts = value.split("/") if isinstance(value, str) else list(value)
+    if not 2 <= len(parts) <= 3:
+        raise ValueError(f"a limit is requests/window_s[/in_flight], not {value!r}")
+    in_flight = parts[2] if len(parts) == 3 else None
+    return PoolLimit(
+        int(parts[0]),
+        float(parts[1]),
+        None if in_flight in (None, "", "none") else int(in_flight),
+    )
 
 
 class SlidingWindow:

@@ -120,6 +120,10 @@ class StandinServer:
         """Make the next `count` requests of `pool` fail (see limits.FAULT_POOLS)."""
         self.faults.add(pool, kind, count)
 
+    def set_policy(self, **changes: object) -> None:
+        """Change the policy while serving, as POST /_standin/policy does (Policy.changed)."""
+        self.state.policy = self.state.policy.changed(changes)
+
     def reset(self) -> None:
         """Clear stats, queued faults and rate windows, as POST /_standin/reset does."""
         self.state.reset()

@@ -460,6 +460,78 @@ async def test_concurrency_limit_refuses_the_extra_request_in_flight(
         assert server.stats.pool("polite-single").max_in_flight == 4
 
 
+async def test_a_pool_can_enforce_less_than_its_headers_announce(
+    corpus: Corpus, http: aiohttp.ClientSession
+) -> None:
+    """Crossref list really 2/s while the headers still say 3: the case adaptive limits learn."""
+    policy = Policy(
+        polite_array=PoolLimit(2, 1.0, 2), advertised={"polite-array": PoolLimit(3, 1.0, 3)}
+    )
+    async with StandinServer(corpus, policy, clock=FakeClock()) as server:
+        url = f"{server.crossref_url}/works?filter=doi:{enc(SICI)}"
+        assert await statuses(http, url, 3, POLITE) == [200, 200, 429]
+        async with http.get(url, headers=POLITE) as resp:
+            assert resp.headers["x-rate-limit-limit"] == "3"
+            assert resp.headers["x-concurrency-limit"] == "3"
+
+
+async def test_a_pool_can_send_no_limit_headers(
+    corpus: Corpus, http: aiohttp.ClientSession
+) -> None:
+    async with StandinServer(corpus, Policy(limit_headers=False)) as server:
+        url = f"{server.crossref_url}/works/{enc(SICI)}"
+        async with http.get(url, headers=POLITE) as resp:
+            headers = resp.headers
+    assert headers["x-api-pool"] == "polite-single"
+    assert "x-rate-limit-limit" not in headers
+    assert "x-concurrency-limit" not in headers
+
+
+async def test_an_abandoned_request_counts_until_its_answer_was_due(
+    corpus: Corpus, http: aiohttp.ClientSession
+) -> None:
+    """With hold_abandoned, a client that gives up frees nothing upstream until then."""
+    policy = Policy(latency_base_s=0.4, hold_abandoned=True)
+    async with StandinServer(corpus, policy) as server:
+        url = f"{server.crossref_url}/works/{enc(SICI)}"
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.1), http.get(url, headers=POLITE):
+                pass
+        limiter = server.state.limiters["polite-single"]
+        await asyncio.sleep(0.1)
+        assert limiter.in_flight == 1  # the client left 0.2 s ago; the answer is due at 0.4 s
+        await asyncio.sleep(0.3)
+        assert limiter.in_flight == 0
+
+
+async def test_the_policy_changes_while_serving(
+    corpus: Corpus, http: aiohttp.ClientSession
+) -> None:
+    async with StandinServer(corpus, Policy(), clock=FakeClock()) as server:
+        change = {"limits": {"polite-single": [1, 1, 1]}, "limit_headers": False}
+        async with http.post(f"{server.base_url}/_standin/policy", json=change) as resp:
+            assert resp.status == 200
+        url = f"{server.crossref_url}/works/{enc(SICI)}"
+        assert await statuses(http, url, 2, POLITE) == [200, 429]
+        async with http.post(f"{server.base_url}/_standin/policy", json={"nope": 1}) as resp:
+            assert resp.status == 400
+        server.set_policy(latency_base_s=0.25, advertise={"polite-array": "2/1/2"})
+        assert server.policy.latency_base_s == 0.25
+        assert server.policy.announced("polite-array") == PoolLimit(2, 1.0, 2)
+
+
+def test_policy_limits_read_from_text_and_lists() -> None:
+    policy = Policy().changed({"limits": {"doi.org": "5/1/2", "datacite": [10, 300, None]}})
+    assert (policy.doi_org, policy.datacite_identified) == (
+        PoolLimit(5, 1.0, 2),
+        PoolLimit(10, 300.0, None),
+    )
+    with pytest.raises(ValueError, match="unknown pool"):
+        Policy().changed({"limits": {"crossref": "1/1"}})
+    with pytest.raises(ValueError, match="requests/window_s"):
+        Policy().changed({"limits": {"doi.org": "5"}})
+
+
 async def test_429_has_retry_after_only_when_asked(
     corpus: Corpus, http: aiohttp.ClientSession
 ) -> None:
