@@ -10,11 +10,10 @@ counts SIGTERM restarts as tries; see shared/research/peers.md section 1):
   worker's session resumes about CCO_LEASE_TTL_S + a round after the kill (docs/reliability.md);
 - every checkpoint is idempotent, so a re-run does only the resources still pending.
 
-Stopping (SIGTERM, a deploy): the worker starts no new upstream request, lets the requests in flight
-finish and their outcomes reach their checkpoints (for up to CCO_STOP_GRACE_S), then hands its
-sessions back to the queue. arq's own handler would cancel them at once, so the worker installs
-its own (`handle_signals = False`; arq's `job_completion_wait` waits for whole sessions, not
-batches).
+SIGTERM (a deploy): no new upstream request starts; requests in flight land in their checkpoints
+(up to CCO_STOP_GRACE_S), then the sessions go back to the queue. The worker installs its own
+handler (`handle_signals = False`): arq's cancels at once, and its `job_completion_wait` waits
+for whole sessions, not batches.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from cco_enrich import metrics
 from cco_enrich.dispatch import Dispatcher
 from cco_enrich.enrichment import enrich
 from cco_enrich.errors import SessionNotFoundError
-from cco_enrich.logs import configure_logging
+from cco_enrich.logs import configure_logging, log_context
 from cco_enrich.metrics.server import worker_metrics
 from cco_enrich.models import JobState
 from cco_enrich.registries import (
@@ -67,10 +66,7 @@ from cco_enrich.wiring import (
 log = logging.getLogger(__name__)
 
 MAX_RESTARTS = 25
-NO_MAILTO = (
-    "CCO_MAILTO is not set: Crossref serves us from its public pool (5 lookups/s, one at a "
-    "time). Set CCO_MAILTO=you@example.org for the polite pool."
-)
+NO_MAILTO = "CCO_MAILTO is unset: Crossref's public pool is slower; set CCO_MAILTO=you@example.org"
 OWN_SIGNALS = "own_signals"
 JOB_TIMEOUT_S = 24 * 3600
 SWEEPS_PER_LEASE_TTL = 3
@@ -287,6 +283,12 @@ async def stop_gracefully(
 async def enrich_cco_metadata(ctx: dict[str, Any], session_id: str) -> dict[str, Any]:
     """Resolve every resource of the session still pending; checkpoint after each batch."""
     deps: Deps = ctx["deps"]
+    job_id = ctx.get("job_id")
+    with log_context(session_id=session_id, job_id=job_id, worker_id=deps.worker_id):
+        return await _enrich_session(ctx, deps, session_id)
+
+
+async def _enrich_session(ctx: dict[str, Any], deps: Deps, session_id: str) -> dict[str, Any]:
     if deps.stopping.is_set():
         # Taken while the worker stops: wait to be cancelled, which hands the job back to arq.
         await asyncio.Event().wait()

@@ -32,6 +32,7 @@ from yarl import URL
 
 from cco_enrich import metrics
 from cco_enrich.errors import BatchRejectedError, RegistryError, RegistryUnavailableError
+from cco_enrich.logs import log_context
 from cco_enrich.registries.limits import PoolLimiter
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,13 @@ async def get_json(
         RegistryUnavailableError: still failing after the policy's last attempt.
         RegistryError: 403 or another status that retrying cannot fix.
     """
+    with log_context(pool=limiter.name):  # every line about this request names its pool
+        return await _get_with_retries(endpoint, limiter, url, accept)
+
+
+async def _get_with_retries(
+    endpoint: Endpoint, limiter: PoolLimiter, url: str, accept: str
+) -> Any | None:
     policy = endpoint.retry
     attempt = 0
     while True:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 import re
 import time
 from datetime import UTC, datetime
@@ -13,6 +16,7 @@ from aioresponses import aioresponses
 from yarl import URL
 
 from cco_enrich.errors import BatchRejectedError, RegistryError, RegistryUnavailableError
+from cco_enrich.logs import build_handler
 from cco_enrich.registries import RetryPolicy
 from cco_enrich.registries._http import Endpoint, get_json, parse_retry_after
 from cco_enrich.registries.limits import PoolLimit, PoolLimiter
@@ -202,3 +206,24 @@ def test_backoff_is_exponential_capped_and_fully_jittered() -> None:
 def test_a_policy_needs_at_least_one_attempt() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         RetryPolicy(attempts=0)
+
+
+async def test_every_line_about_a_request_names_its_pool(
+    http: aiohttp.ClientSession, mock: aioresponses
+) -> None:
+    """CCO_LOG_FORMAT=json: a retry's warning carries the pool, so an operator can filter on it."""
+    stream = io.StringIO()
+    handler = build_handler("json")
+    handler.setStream(stream)
+    logger = logging.getLogger("cco_enrich.registries._http")
+    logger.addHandler(handler)
+    try:
+        mock.get(URL_A, status=503)
+        mock.get(URL_A, payload={"message": {}})
+        await get_json(endpoint(http), limiter(), URL_A)
+    finally:
+        logger.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines
+    assert {line["pool"] for line in lines} == {"test"}
+    assert "retry 1/2" in lines[0]["message"]
