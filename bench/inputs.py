@@ -10,21 +10,21 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from cco_enrich.doi import IdentifierKind, classify_identifier
+from cco_enrich.identifiers import InvalidIdentifier, parse_identifier
 from tests.standin import Corpus, make_corpus
 
 SEED = 20261122
 CROSSREF_PREFIXES = 10
 
 _INVALID_SHAPES = (
-    "PMID:{n}",
-    "ISBN 978-3-{n}-1",
-    "arXiv:2101.{n}",
+    "PMID: n{n}",  # a PMID is digits
+    "ISBN 978-3-{n}-1",  # a bad check digit
+    "arXiv:21.{n}",  # no arXiv id has a two-digit year-month
     "10.12/{n}",  # a prefix needs four digits or more
     "doi {n}",
     "see ref. {n}",
     "10.{n}",
-    "hdl:20.500.{n}/x",
+    "hdl: {n}",  # a Handle needs a prefix and a suffix
 )
 
 
@@ -82,12 +82,12 @@ def crossref_sets(corpus: Corpus, size: int, count: int) -> list[list[str]]:
 
 
 def invalid_strings(count: int) -> list[str]:
-    """Strings people paste that are not DOIs (and not URLs, which would be `skipped`)."""
+    """Strings people paste that are no identifier of any scheme we read (so `invalid`)."""
     out = [_INVALID_SHAPES[i % len(_INVALID_SHAPES)].format(n=1000 + i) for i in range(count)]
     for text in out:
-        kind, _ = classify_identifier(text)
-        if kind is not IdentifierKind.INVALID:
-            raise AssertionError(f"{text!r} is {kind}, not invalid; fix bench/inputs.py")
+        parsed = parse_identifier(text)
+        if not isinstance(parsed, InvalidIdentifier):
+            raise AssertionError(f"{text!r} is a {parsed.scheme}, not invalid; fix bench/inputs.py")
     return out
 
 
