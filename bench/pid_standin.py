@@ -126,6 +126,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--doi-rate", type=int, default=10)
     parser.add_argument("--doi-in-flight", type=int, default=5)
     parser.add_argument("--no-limits", action="store_true")
+    parser.add_argument(
+        "--hold-abandoned",
+        action="store_true",
+        help="a request whose client left counts until its answer was due (as upstreams do)",
+    )
     args = parser.parse_args(argv)
     corpus = Corpus.from_json(args.corpus.read_text(encoding="utf-8"))
     world = World.read(args.world)
@@ -134,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
         latency_base_s=args.latency_base,
         latency_per_item_s=args.latency_per_item,
         doi_org=PoolLimit(args.doi_rate, 1.0, args.doi_in_flight),
+        hold_abandoned=args.hold_abandoned,
     )
     asyncio.run(serve(build_app(corpus, policy, world), args.port, world.addresses))
 
