@@ -43,6 +43,15 @@ Resolver = Callable[[Sequence[DOI], OnOutcomes], Coroutine[Any, Any, None]]
 LANDING_ATTEMPTS = 3  # a landing page is one host's page, not a registry: fewer tries
 
 
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """How every upstream request is retried (CCO_RETRY_*)."""
+    return RetryPolicy(
+        attempts=settings.retry_attempts,
+        wait_initial_s=settings.retry_wait_initial_s,
+        wait_max_s=settings.retry_wait_max_s,
+    )
+
+
 def outbound_policy(settings: Settings) -> OutboundPolicy:
     """The guard of landing pages and webhooks (CCO_OUTBOUND_ALLOW_PRIVATE)."""
     return OutboundPolicy(allow_private=settings.outbound_allow_private)
@@ -113,11 +122,7 @@ def pid_sources_from_settings(
             ncbi_api_key=api_key,
         ),
         user_agent=settings.user_agent,
-        retry=RetryPolicy(
-            attempts=settings.retry_attempts,
-            wait_initial_s=settings.retry_wait_initial_s,
-            wait_max_s=settings.retry_wait_max_s,
-        ),
+        retry=retry_policy(settings),
         timeout_s=settings.request_timeout_s,
         limits=pid_limits(settings),
         shared=shared,
@@ -208,11 +213,7 @@ def registries_from_settings(
         doi_url=settings.doi_url,
         mailto=settings.mailto,
         user_agent=settings.user_agent,
-        retry=RetryPolicy(
-            attempts=settings.retry_attempts,
-            wait_initial_s=settings.retry_wait_initial_s,
-            wait_max_s=settings.retry_wait_max_s,
-        ),
+        retry=retry_policy(settings),
         timeout_s=settings.request_timeout_s,
         limits=pool_limits(settings),
         shared=shared,
