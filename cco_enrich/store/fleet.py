@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from redis.asyncio import Redis
 
 from cco_enrich.models import JobState
 from cco_enrich.store.connection import as_text
@@ -63,7 +64,7 @@ async def fleet_view(store: SessionStore, *, now: datetime | None = None) -> Fle
     total = await store.redis.zcard(SESSIONS_INDEX_KEY)
     for start in range(0, total, CHUNK):
         ids = await store.redis.zrange(SESSIONS_INDEX_KEY, start, start + CHUNK - 1)
-        for state, updated_at in _states(await _statuses(store, ids)):
+        for state, updated_at in await session_states(store.redis, ids):
             sessions[state] += 1
             if state == JobState.QUEUED and updated_at is not None:
                 oldest = max(oldest, (now - updated_at).total_seconds())
@@ -71,12 +72,14 @@ async def fleet_view(store: SessionStore, *, now: datetime | None = None) -> Fle
     return FleetView(sessions=sessions, oldest_queued_age_s=oldest, workers=workers)
 
 
-async def _statuses(store: SessionStore, ids: Sequence[bytes | str]) -> list[bytes | None]:
+async def session_states(
+    redis: Redis, ids: Sequence[bytes | str]
+) -> list[tuple[str, datetime | None]]:
+    """(state, updated_at) of each session's readable status, in one MGET."""
     if not ids:
         return []
     keys = [STATUS_KEY.format(session_id=as_text(i)) for i in ids]
-    raws: list[bytes | None] = await store.redis.mget(keys)
-    return raws
+    return _states(await redis.mget(keys))
 
 
 def _states(raws: Sequence[bytes | None]) -> list[tuple[str, datetime | None]]:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import time
 
-import orjson
 from redis.asyncio import Redis
 
 from cco_enrich.models import JobState
-from cco_enrich.store.connection import as_text
-from cco_enrich.store.keys import ACTIVE_SESSIONS_KEY, CLIENT_RATE_KEY, STATUS_KEY
+from cco_enrich.store.fleet import session_states
+from cco_enrich.store.keys import ACTIVE_SESSIONS_KEY, CLIENT_RATE_KEY
 
 
 async def count_hit(
@@ -32,8 +31,5 @@ async def count_hit(
 async def queued_sessions(redis: Redis) -> int:
     """How many sessions wait for a worker (queued, not yet running)."""
     active = await redis.smembers(ACTIVE_SESSIONS_KEY)
-    if not active:
-        return 0
-    keys = [STATUS_KEY.format(session_id=as_text(s)) for s in sorted(active)]
-    raws = await redis.mget(keys)
-    return sum(1 for raw in raws if raw and orjson.loads(raw).get("status") == JobState.QUEUED)
+    states = await session_states(redis, sorted(active))
+    return sum(1 for state, _ in states if state == JobState.QUEUED)
